@@ -1,0 +1,66 @@
+#include "ops/elementwise.h"
+
+#include <algorithm>
+
+#include "ops/op_util.h"
+
+namespace vkdream::ops {
+
+Shape broadcast_shape(const char* op, const Shape& a, const Shape& b) {
+  size_t r = std::max(a.size(), b.size());
+  Shape out(r);
+  for (size_t i = 0; i < r; ++i) {
+    int64_t da = i < r - a.size() ? 1 : a[i - (r - a.size())];
+    int64_t db = i < r - b.size() ? 1 : b[i - (r - b.size())];
+    if (da != db && da != 1 && db != 1)
+      throw OpError(std::string(op) + ": shapes " + shape_str(a) + " and " + shape_str(b) + " do not broadcast");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+namespace {
+// Strides of `s` (right-aligned into 4 dims) with 0 where the dim broadcasts.
+std::array<uint32_t, 4> broadcast_strides(const Shape& s, const std::array<int64_t, 4>& out) {
+  std::array<int64_t, 4> d{1, 1, 1, 1};
+  for (size_t i = 0; i < s.size(); ++i) d[4 - s.size() + i] = s[i];
+  std::array<uint32_t, 4> st{};
+  int64_t stride = 1;
+  for (int i = 3; i >= 0; --i) {
+    st[i] = d[i] == 1 && out[i] != 1 ? 0 : uint32_t(stride);
+    stride *= d[i];
+  }
+  return st;
+}
+}  // namespace
+
+Tensor binary(vk::Stream& s, BinaryOp op, const Tensor& a, const Tensor& b, float scale) {
+  check_same_dtype("binary", {&a, &b});
+  Shape os = broadcast_shape("binary", a.shape(), b.shape());
+  VKD_OP_CHECK(os.size() <= 4, "binary: more than 4 dims in " + shape_str(os));
+  VKD_OP_CHECK(shape_numel(os) < (int64_t(1) << 32), "binary: tensor too large " + shape_str(os));
+  std::array<int64_t, 4> o4{1, 1, 1, 1};
+  for (size_t i = 0; i < os.size(); ++i) o4[4 - os.size() + i] = os[i];
+  Tensor out = Tensor::empty(s.ctx(), os, a.dtype());
+  struct {
+    uint32_t shape[4];
+    std::array<uint32_t, 4> sa, sb;
+    uint32_t total, op;
+    float scale;
+    uint32_t row_stride;
+  } pc{};
+  for (int i = 0; i < 4; ++i) pc.shape[i] = uint32_t(o4[i]);
+  pc.sa = broadcast_strides(a.shape(), o4);
+  pc.sb = broadcast_strides(b.shape(), o4);
+  pc.total = uint32_t(out.numel());
+  pc.op = uint32_t(op);
+  pc.scale = scale;
+  const uint32_t wg = 256;
+  Grid1D g = grid_1d(s, out.numel(), wg);
+  pc.row_stride = g.row_stride;
+  auto& p = pipeline(s, "elementwise/binary", variant_for(s, a.dtype(), true), 3, {wg, 1, 1});
+  s.dispatch(p, {a.ref(), b.ref()}, {out.ref()}, pc, g.gx, g.gy);
+  return out;
+}
+
+}  // namespace vkdream::ops

@@ -1,0 +1,20 @@
+// Elementwise binary arithmetic with NumPy-style broadcasting (up to 4 dims).
+#pragma once
+#include "tensor/tensor.h"
+#include "vulkan/stream.h"
+
+namespace vkdream::ops {
+
+enum class BinaryOp : uint32_t { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
+
+// out = op(a, b) * scale; shapes broadcast right-aligned (a dim of 1 stretches).
+Tensor binary(vk::Stream& s, BinaryOp op, const Tensor& a, const Tensor& b, float scale = 1.0f);
+inline Tensor add(vk::Stream& s, const Tensor& a, const Tensor& b) { return binary(s, BinaryOp::kAdd, a, b); }
+inline Tensor sub(vk::Stream& s, const Tensor& a, const Tensor& b) { return binary(s, BinaryOp::kSub, a, b); }
+inline Tensor mul(vk::Stream& s, const Tensor& a, const Tensor& b) { return binary(s, BinaryOp::kMul, a, b); }
+inline Tensor div(vk::Stream& s, const Tensor& a, const Tensor& b) { return binary(s, BinaryOp::kDiv, a, b); }
+
+// The broadcast shape of a and b, or OpError naming both.
+Shape broadcast_shape(const char* op, const Shape& a, const Shape& b);
+
+}  // namespace vkdream::ops

@@ -1,0 +1,45 @@
+// Shared plumbing for op implementations: variant choice, pipelines, dispatch grids, checks.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.h"
+#include "vulkan/context.h"
+#include "vulkan/pipeline_cache.h"
+#include "vulkan/stream.h"
+
+namespace vkdream::ops {
+
+// Thrown for shape/dtype mistakes in op calls; the message names the op and the operands.
+class OpError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+#define VKD_OP_CHECK(cond, msg)                                  \
+  do {                                                           \
+    if (!(cond)) throw ::vkdream::ops::OpError(std::string(msg)); \
+  } while (0)
+
+// The shader variant for tensors of `dtype`: f32; or f16 storage, with f16 arithmetic only when
+// the op tolerates it, the stream asks for it and the device has it.
+vk::Variant variant_for(vk::Stream& s, DType dtype, bool tolerates_f16_arithmetic);
+
+const vk::Pipeline& pipeline(vk::Stream& s, const char* shader, vk::Variant variant, uint32_t bindings,
+                             std::array<uint32_t, 3> workgroup = {64, 1, 1}, std::vector<uint32_t> spec = {});
+
+// A 1-D launch of `n` invocations in groups of `wg`, folded into (x, y) to respect the device's
+// per-dimension group limit. The shader's index is gid.y * row_stride + gid.x.
+struct Grid1D {
+  uint32_t gx = 1, gy = 1;
+  uint32_t row_stride = 0;
+};
+Grid1D grid_1d(vk::Stream& s, uint64_t n, uint32_t wg);
+
+inline uint32_t ceil_div(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
+
+void check_same_dtype(const char* op, std::initializer_list<const Tensor*> ts);
+
+}  // namespace vkdream::ops

@@ -1,0 +1,95 @@
+// The Vulkan instance, the chosen device, its capabilities, and the services built on them
+// (memory pools, pipeline cache). One Context per device; Streams record work against it.
+#pragma once
+#include <vulkan/vulkan.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vkdream::vk {
+
+class MemoryPool;
+class PipelineCache;
+
+// What the chosen device can do; ops read these instead of assuming limits.
+struct DeviceCaps {
+  std::string name;
+  VkPhysicalDeviceType type = VK_PHYSICAL_DEVICE_TYPE_OTHER;
+  uint32_t vendor_id = 0;
+  uint32_t api_version = 0;
+  bool fp16_storage = false;     // storageBuffer16BitAccess
+  bool fp16_arithmetic = false;  // shaderFloat16
+  uint32_t subgroup_size = 1;
+  uint64_t max_storage_buffer_range = 0;  // bytes one binding may see
+  uint64_t min_storage_offset_alignment = 16;
+  uint32_t max_shared_memory = 0;  // bytes per workgroup
+  uint32_t max_workgroup_invocations = 0;
+  uint32_t max_workgroup_size[3] = {0, 0, 0};
+  uint32_t max_workgroup_count[3] = {0, 0, 0};
+  bool timestamps = false;
+  float timestamp_period_ns = 1.0f;
+  uint64_t device_local_bytes = 0;
+  bool unified_memory = false;  // device-local memory that is also host visible (lavapipe, ReBAR)
+};
+
+struct ContextOptions {
+  // Device by index or by (case-insensitive) name substring; empty: VKDREAM_DEVICE, then the
+  // first discrete GPU, integrated GPU, virtual GPU, CPU in that order.
+  std::string device;
+  // Enable VK_LAYER_KHRONOS_validation (also when VKDREAM_VALIDATION=1); messages at error
+  // severity are counted and logged.
+  bool validation = false;
+};
+
+class Context {
+ public:
+  explicit Context(const ContextOptions& options = {});
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  VkInstance instance() const { return instance_; }
+  VkPhysicalDevice physical_device() const { return physical_; }
+  VkDevice device() const { return device_; }
+  VkQueue queue() const { return queue_; }
+  uint32_t queue_family() const { return queue_family_; }
+  const DeviceCaps& caps() const { return caps_; }
+
+  MemoryPool& weights() { return *weights_; }        // long-lived tensors (model weights)
+  MemoryPool& activations() { return *activations_; }  // the arena reused between ops and requests
+  MemoryPool& staging() { return *staging_; }        // host-visible upload/download buffers
+  PipelineCache& pipelines() { return *pipelines_; }
+
+  // Validation messages of error severity seen so far (0 unless validation is on).
+  uint64_t validation_errors() const { return validation_errors_.load(); }
+  bool validation_enabled() const { return validation_enabled_; }
+  void count_validation_error() { validation_errors_++; }
+
+  // Pushes descriptors with vkCmdPushDescriptorSetKHR (VK_KHR_push_descriptor).
+  PFN_vkCmdPushDescriptorSetKHR cmd_push_descriptor_set = nullptr;
+
+  // Lists the devices this machine offers, for logs and `vkdream-bench devices`.
+  static std::vector<std::string> list_devices();
+
+ private:
+  void create_instance(bool validation);
+  void pick_device(const std::string& selector);
+  void create_device();
+
+  VkInstance instance_ = VK_NULL_HANDLE;
+  VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
+  VkPhysicalDevice physical_ = VK_NULL_HANDLE;
+  VkDevice device_ = VK_NULL_HANDLE;
+  VkQueue queue_ = VK_NULL_HANDLE;
+  uint32_t queue_family_ = 0;
+  DeviceCaps caps_;
+  bool validation_enabled_ = false;
+  std::atomic<uint64_t> validation_errors_{0};
+  std::unique_ptr<MemoryPool> weights_, activations_, staging_;
+  std::unique_ptr<PipelineCache> pipelines_;
+};
+
+}  // namespace vkdream::vk

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Takes a fresh Debian 12 machine (as root) to a Release build of vkdream:
+# installs the Debian packages it needs, then configures and builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libvulkan-dev vulkan-tools mesa-vulkan-drivers vulkan-validationlayers  # Vulkan + lavapipe (CPU device)
+  glslang-tools glslang-dev spirv-tools                                    # GLSL -> SPIR-V at build time
+  libvkfft-dev libpistache-dev libsimdjson-dev libstb-dev libgtest-dev
+)
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}"
+
+BUILD_DIR="${BUILD_DIR:-build}"
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build "$BUILD_DIR" --parallel "$(nproc)"
+echo "vkdream built in $BUILD_DIR/"

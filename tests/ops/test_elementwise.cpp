@@ -1,0 +1,97 @@
+// Elementwise binary ops with broadcasting, against a double-precision CPU reference.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "ops/elementwise.h"
+#include "support/compare.h"
+#include "support/gpu_env.h"
+
+namespace vkdream::test {
+namespace {
+
+struct BinaryCase {
+  Shape a, b;
+  ops::BinaryOp op;
+};
+
+std::vector<double> reference_binary(const BinaryCase& c, const std::vector<float>& a, const std::vector<float>& b,
+                                     const Shape& out) {
+  size_t r = out.size();
+  auto pad = [&](const Shape& s) {
+    Shape p(r, 1);
+    for (size_t i = 0; i < s.size(); ++i) p[r - s.size() + i] = s[i];
+    return p;
+  };
+  Shape pa = pad(c.a), pb = pad(c.b);
+  int64_t n = shape_numel(out);
+  std::vector<double> want(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t rem = i, ia = 0, ib = 0, sa = 1, sb = 1;
+    for (int d = int(r) - 1; d >= 0; --d) {
+      int64_t idx = rem % out[d];
+      rem /= out[d];
+      ia += (pa[d] == 1 ? 0 : idx) * sa;
+      ib += (pb[d] == 1 ? 0 : idx) * sb;
+      sa *= pa[d];
+      sb *= pb[d];
+    }
+    double x = a[size_t(ia)], y = b[size_t(ib)];
+    switch (c.op) {
+      case ops::BinaryOp::kAdd: want[size_t(i)] = x + y; break;
+      case ops::BinaryOp::kSub: want[size_t(i)] = x - y; break;
+      case ops::BinaryOp::kMul: want[size_t(i)] = x * y; break;
+      case ops::BinaryOp::kDiv: want[size_t(i)] = x / y; break;
+    }
+  }
+  return want;
+}
+
+class BinaryTest : public ::testing::TestWithParam<std::tuple<BinaryCase, Precision>> {};
+
+TEST_P(BinaryTest, MatchesReference) {
+  auto [c, prec] = GetParam();
+  TestStream ts(prec);
+  bool f16 = prec.dtype == DType::F16;
+  auto av = random_normal(size_t(shape_numel(c.a)), 1, 1.0f, f16);
+  auto bv = c.op == ops::BinaryOp::kDiv ? random_uniform(size_t(shape_numel(c.b)), 2, 0.5f, 2.0f, f16)
+                                         : random_normal(size_t(shape_numel(c.b)), 2, 1.0f, f16);
+  Tensor a = from_host(ts.s, c.a, prec.dtype, av);
+  Tensor b = from_host(ts.s, c.b, prec.dtype, bv);
+  Tensor out = ops::binary(ts.s, c.op, a, b);
+  auto got = to_host(ts.s, out);
+  auto want = reference_binary(c, av, bv, out.shape());
+  std::ostringstream params;
+  params << "binary op=" << int(c.op) << " a=" << shape_str(c.a) << " b=" << shape_str(c.b) << " " << prec.name;
+  EXPECT_TRUE(close_nmse(got, want, default_tolerance(prec.name), params.str()));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, BinaryTest,
+    ::testing::Combine(::testing::Values(BinaryCase{{7}, {7}, ops::BinaryOp::kAdd},
+                                         BinaryCase{{3, 5}, {1, 5}, ops::BinaryOp::kSub},
+                                         BinaryCase{{2, 3, 5, 7}, {3, 1, 1}, ops::BinaryOp::kMul},
+                                         BinaryCase{{2, 320, 64, 64}, {1, 320, 1, 1}, ops::BinaryOp::kAdd},
+                                         BinaryCase{{4096, 320}, {4096, 320}, ops::BinaryOp::kMul},
+                                         BinaryCase{{5, 1}, {1, 6}, ops::BinaryOp::kDiv}),
+                       ::testing::ValuesIn(precisions())),
+    [](const auto& info) {
+      return "case" + std::to_string(info.index / precisions().size()) + "_" +
+             precision_name(std::get<1>(info.param));
+    });
+
+TEST(BinaryErrors, IncompatibleShapesNameBoth) {
+  TestStream ts(precisions()[0]);
+  Tensor a = Tensor::empty(context(), {3, 4}, DType::F32);
+  Tensor b = Tensor::empty(context(), {5}, DType::F32);
+  try {
+    ops::add(ts.s, a, b);
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("[3, 4]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[5]"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace vkdream::test
