@@ -9,7 +9,17 @@
 
 namespace vkdream {
 
-const char* dtype_name(DType t) { return t == DType::F32 ? "f32" : "f16"; }
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::F32:
+      return "f32";
+    case DType::F16:
+      return "f16";
+    case DType::I32:
+      return "i32";
+  }
+  return "?";
+}
 
 int64_t shape_numel(const Shape& s) {
   int64_t n = 1;
@@ -117,6 +127,7 @@ float half_to_float(uint16_t h) {
 }
 
 void upload(vk::Stream& s, const Tensor& t, const std::vector<float>& values) {
+  if (t.dtype() == DType::I32) throw std::invalid_argument("upload of floats into index tensor " + t.str());
   if (int64_t(values.size()) != t.numel())
     throw std::invalid_argument("upload of " + std::to_string(values.size()) + " values into " + t.str());
   if (t.dtype() == DType::F32) {
@@ -135,9 +146,23 @@ Tensor from_host(vk::Stream& s, const Shape& shape, DType dtype, const std::vect
   return t;
 }
 
+Tensor from_host_i32(vk::Stream& s, const Shape& shape, const std::vector<int32_t>& values) {
+  Tensor t = Tensor::empty(s.ctx(), shape, DType::I32);
+  if (int64_t(values.size()) != t.numel())
+    throw std::invalid_argument("upload of " + std::to_string(values.size()) + " indices into " + t.str());
+  s.upload(t.ref(), values.data(), values.size() * 4);
+  s.submit();
+  return t;
+}
+
 std::vector<float> to_host(vk::Stream& s, const Tensor& t) {
   std::vector<float> out(size_t(t.numel()));
-  if (t.dtype() == DType::F32) {
+  if (t.dtype() == DType::I32) {
+    std::vector<int32_t> v(out.size());
+    s.download(t.ref(), v.data(), v.size() * 4);
+    s.submit();
+    for (size_t i = 0; i < v.size(); ++i) out[i] = float(v[i]);
+  } else if (t.dtype() == DType::F32) {
     s.download(t.ref(), out.data(), out.size() * 4);
     s.submit();
   } else {

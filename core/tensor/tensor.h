@@ -12,8 +12,9 @@
 
 namespace vkdream {
 
-enum class DType : uint8_t { F32 = 0, F16 = 1 };
-inline size_t dtype_size(DType t) { return t == DType::F32 ? 4 : 2; }
+// I32 holds indices (token ids); arithmetic ops take F32 or F16.
+enum class DType : uint8_t { F32 = 0, F16 = 1, I32 = 2 };
+inline size_t dtype_size(DType t) { return t == DType::F16 ? 2 : 4; }
 const char* dtype_name(DType t);
 
 using Shape = std::vector<int64_t>;
@@ -57,6 +58,8 @@ void upload(vk::Stream& s, const Tensor& t, const std::vector<float>& values);
 // Synchronous convenience: upload + submit, or download + submit.
 Tensor from_host(vk::Stream& s, const Shape& shape, DType dtype, const std::vector<float>& values);
 std::vector<float> to_host(vk::Stream& s, const Tensor& t);
+// Index tensors (DType::I32).
+Tensor from_host_i32(vk::Stream& s, const Shape& shape, const std::vector<int32_t>& values);
 
 // IEEE half conversions (round to nearest even), used for uploads and by tests.
 uint16_t float_to_half(float f);
