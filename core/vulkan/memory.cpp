@@ -54,19 +54,25 @@ uint32_t MemoryPool::add_block(VkDeviceSize size) {
   bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
              VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   bi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-  VKD_CHECK(vkCreateBuffer(ctx_.device(), &bi, nullptr, &b.buffer));
+  auto fail = [&](VkResult r) {
+    std::ostringstream os;
+    os << "pool '" << name_ << "' could not allocate " << (size >> 20) << " MiB of device memory ("
+       << result_name(r) << "); in use " << (stats_.used_bytes >> 20) << " MiB";
+    throw VulkanError(os.str(), r);
+  };
+  if (VkResult r = vkCreateBuffer(ctx_.device(), &bi, nullptr, &b.buffer); r != VK_SUCCESS) {
+    b.buffer = VK_NULL_HANDLE;
+    fail(r);
+  }
   VkMemoryRequirements req;
   vkGetBufferMemoryRequirements(ctx_.device(), b.buffer, &req);
   VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   ai.allocationSize = req.size;
   try {
     ai.memoryTypeIndex = pick_memory_type(req.memoryTypeBits);
-    VkResult r = vkAllocateMemory(ctx_.device(), &ai, nullptr, &b.memory);
-    if (r != VK_SUCCESS) {
-      std::ostringstream os;
-      os << "pool '" << name_ << "' could not allocate " << (size >> 20) << " MiB of device memory ("
-         << result_name(r) << "); in use " << (stats_.used_bytes >> 20) << " MiB";
-      throw VulkanError(os.str(), r);
+    if (VkResult r = vkAllocateMemory(ctx_.device(), &ai, nullptr, &b.memory); r != VK_SUCCESS) {
+      b.memory = VK_NULL_HANDLE;
+      fail(r);
     }
     VKD_CHECK(vkBindBufferMemory(ctx_.device(), b.buffer, b.memory, 0));
     VkPhysicalDeviceMemoryProperties mp;
