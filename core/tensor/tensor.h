@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tensor/half.h"
 #include "vulkan/memory.h"
 #include "vulkan/stream.h"
 
@@ -61,8 +62,5 @@ std::vector<float> to_host(vk::Stream& s, const Tensor& t);
 // Index tensors (DType::I32).
 Tensor from_host_i32(vk::Stream& s, const Shape& shape, const std::vector<int32_t>& values);
 
-// IEEE half conversions (round to nearest even), used for uploads and by tests.
-uint16_t float_to_half(float f);
-float half_to_float(uint16_t h);
 
 }  // namespace vkdream
