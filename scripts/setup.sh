@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libvulkan-dev vulkan-tools mesa-vulkan-drivers vulkan-validationlayers  # Vulkan + lavapipe (CPU device)
   glslang-tools glslang-dev spirv-tools                                    # GLSL -> SPIR-V at build time
-  libvkfft-dev libpistache-dev libsimdjson-dev libstb-dev libgtest-dev
+  libvkfft-dev libpistache-dev libsimdjson-dev libstb-dev libgtest-dev libicu-dev
 )
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
