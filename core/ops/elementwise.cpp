@@ -63,4 +63,36 @@ Tensor binary(vk::Stream& s, BinaryOp op, const Tensor& a, const Tensor& b, floa
   return out;
 }
 
+Tensor lincomb(vk::Stream& s, const std::vector<Term>& terms, double bias) {
+  VKD_OP_CHECK(!terms.empty() && terms.size() <= 6, "lincomb: 1 to 6 terms, got " + std::to_string(terms.size()));
+  const Tensor& first = *terms[0].x;
+  for (auto& t : terms) {
+    VKD_OP_CHECK(t.x && t.x->defined(), "lincomb: undefined tensor");
+    VKD_OP_CHECK(t.x->shape() == first.shape() && t.x->dtype() == first.dtype(),
+                 "lincomb: " + t.x->str() + " differs from " + first.str());
+  }
+  VKD_OP_CHECK(first.numel() < (int64_t(1) << 32), "lincomb: tensor too large " + first.str());
+  Tensor out = Tensor::empty(s.ctx(), first.shape(), first.dtype());
+  struct {
+    float c[6];
+    float bias;
+    uint32_t total, row_stride;
+  } pc{};
+  std::vector<vk::BufferRef> in;
+  for (size_t k = 0; k < 6; ++k) {
+    const Tensor& t = k < terms.size() ? *terms[k].x : first;
+    pc.c[k] = k < terms.size() ? float(terms[k].coef) : 0.0f;
+    in.push_back(t.ref());
+  }
+  pc.bias = float(bias);
+  pc.total = uint32_t(first.numel());
+  const uint32_t wg = 256;
+  Grid1D g = grid_1d(s, first.numel(), wg);
+  pc.row_stride = g.row_stride;
+  auto& p = pipeline(s, "elementwise/lincomb", variant_for(s, first.dtype(), false), 7, {wg, 1, 1},
+                     {uint32_t(terms.size())});
+  s.dispatch(p, in, {out.ref()}, &pc, sizeof(pc), g.gx, g.gy);
+  return out;
+}
+
 }  // namespace vkdream::ops

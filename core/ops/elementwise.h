@@ -1,5 +1,7 @@
 // Elementwise binary arithmetic with NumPy-style broadcasting (up to 4 dims).
 #pragma once
+#include <vector>
+
 #include "tensor/tensor.h"
 #include "vulkan/stream.h"
 
@@ -13,6 +15,14 @@ inline Tensor add(vk::Stream& s, const Tensor& a, const Tensor& b) { return bina
 inline Tensor sub(vk::Stream& s, const Tensor& a, const Tensor& b) { return binary(s, BinaryOp::kSub, a, b); }
 inline Tensor mul(vk::Stream& s, const Tensor& a, const Tensor& b) { return binary(s, BinaryOp::kMul, a, b); }
 inline Tensor div(vk::Stream& s, const Tensor& a, const Tensor& b) { return binary(s, BinaryOp::kDiv, a, b); }
+
+// out = sum_k coef_k * x_k + bias for 1..6 same-shaped tensors, accumulated in f32 whatever the
+// storage (the samplers' update rules). More terms: chain calls.
+struct Term {
+  double coef;
+  const Tensor* x;
+};
+Tensor lincomb(vk::Stream& s, const std::vector<Term>& terms, double bias = 0.0);
 
 // The broadcast shape of a and b, or OpError naming both.
 Shape broadcast_shape(const char* op, const Shape& a, const Shape& b);

@@ -95,3 +95,47 @@ TEST(BinaryErrors, IncompatibleShapesNameBoth) {
 
 }  // namespace
 }  // namespace vkdream::test
+
+namespace vkdream::test {
+namespace {
+
+class LincombTest : public ::testing::TestWithParam<std::tuple<int, Precision>> {};
+
+TEST_P(LincombTest, MatchesReference) {
+  auto [n, prec] = GetParam();
+  TestStream ts(prec);
+  Shape shape{2, 4, 9, 7};
+  int64_t numel = shape_numel(shape);
+  std::vector<std::vector<float>> host;
+  std::vector<Tensor> xs;
+  std::vector<ops::Term> terms;
+  for (int k = 0; k < n; ++k) {
+    host.push_back(random_normal(size_t(numel), uint32_t(10 + k), 50.0f, prec.dtype == DType::F16));
+    xs.push_back(from_host(ts.s, shape, prec.dtype, host.back()));
+  }
+  for (int k = 0; k < n; ++k) terms.push_back({0.5 - 0.3 * k, &xs[size_t(k)]});
+  Tensor out = ops::lincomb(ts.s, terms, 0.25);
+  auto got = to_host(ts.s, out);
+  std::vector<double> want(static_cast<size_t>(numel), 0.25);
+  for (int k = 0; k < n; ++k)
+    for (int64_t i = 0; i < numel; ++i) want[size_t(i)] += (0.5 - 0.3 * k) * host[size_t(k)][size_t(i)];
+  EXPECT_TRUE(close_nmse(got, want, prec.dtype == DType::F32 ? 1e-12 : 2e-6,
+                         "lincomb n=" + std::to_string(n) + " " + prec.name));
+}
+
+INSTANTIATE_TEST_SUITE_P(Terms, LincombTest, ::testing::Combine(::testing::Values(1, 2, 3, 6), ::testing::ValuesIn(precisions())),
+                         [](const auto& info) {
+                           return "n" + std::to_string(std::get<0>(info.param)) + "_" +
+                                  precision_name(std::get<1>(info.param));
+                         });
+
+TEST(LincombErrors, ShapeMismatchAndTermCount) {
+  TestStream ts(precisions()[0]);
+  Tensor a = Tensor::empty(context(), {4}, DType::F32);
+  Tensor b = Tensor::empty(context(), {5}, DType::F32);
+  EXPECT_THROW(ops::lincomb(ts.s, {{1.0, &a}, {1.0, &b}}), std::invalid_argument);
+  EXPECT_THROW(ops::lincomb(ts.s, {}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace vkdream::test
