@@ -95,4 +95,20 @@ Tensor lincomb(vk::Stream& s, const std::vector<Term>& terms, double bias) {
   return out;
 }
 
+Tensor affine_clamp(vk::Stream& s, const Tensor& x, float mul, float add, float lo, float hi) {
+  VKD_OP_CHECK(x.dtype() != DType::I32, "affine_clamp: index tensor " + x.str());
+  VKD_OP_CHECK(x.numel() < (int64_t(1) << 32), "affine_clamp: tensor too large " + x.str());
+  Tensor out = Tensor::empty(s.ctx(), x.shape(), x.dtype());
+  struct {
+    float mul, add, lo, hi;
+    uint32_t total, row_stride;
+  } pc{mul, add, lo, hi, uint32_t(x.numel()), 0};
+  const uint32_t wg = 256;
+  Grid1D g = grid_1d(s, x.numel(), wg);
+  pc.row_stride = g.row_stride;
+  auto& p = pipeline(s, "elementwise/affine_clamp", variant_for(s, x.dtype(), false), 2, {wg, 1, 1});
+  s.dispatch(p, {x.ref()}, {out.ref()}, pc, g.gx, g.gy);
+  return out;
+}
+
 }  // namespace vkdream::ops

@@ -24,6 +24,13 @@ struct Term {
 };
 Tensor lincomb(vk::Stream& s, const std::vector<Term>& terms, double bias = 0.0);
 
+// out = clamp(x * mul + add, lo, hi), computed in f32.
+Tensor affine_clamp(vk::Stream& s, const Tensor& x, float mul, float add, float lo, float hi);
+// VAEDecode's mapping from [-1, 1] to [0, 1]: clamp(x * mul + add, 0, 1).
+inline Tensor clamp01_affine(vk::Stream& s, const Tensor& x, float mul, float add) {
+  return affine_clamp(s, x, mul, add, 0.0f, 1.0f);
+}
+
 // The broadcast shape of a and b, or OpError naming both.
 Shape broadcast_shape(const char* op, const Shape& a, const Shape& b);
 

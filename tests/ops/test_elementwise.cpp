@@ -139,3 +139,27 @@ TEST(LincombErrors, ShapeMismatchAndTermCount) {
 
 }  // namespace
 }  // namespace vkdream::test
+
+namespace vkdream::test {
+namespace {
+
+class AffineClampTest : public ::testing::TestWithParam<Precision> {};
+
+TEST_P(AffineClampTest, MatchesReference) {
+  const Precision& prec = GetParam();
+  TestStream ts(prec);
+  Shape shape{1, 3, 17, 23};
+  auto host = random_normal(size_t(shape_numel(shape)), 77, 1.5f, prec.dtype == DType::F16);
+  Tensor x = from_host(ts.s, shape, prec.dtype, host);
+  auto got = to_host(ts.s, ops::clamp01_affine(ts.s, x, 0.5f, 0.5f));
+  std::vector<double> want;
+  for (float v : host) want.push_back(std::min(1.0, std::max(0.0, v * 0.5 + 0.5)));
+  EXPECT_TRUE(close_nmse(got, want, default_tolerance(prec.name), std::string("affine_clamp ") + prec.name));
+  for (float v : got) ASSERT_TRUE(v >= 0.0f && v <= 1.0f);
+}
+
+INSTANTIATE_TEST_SUITE_P(Precisions, AffineClampTest, ::testing::ValuesIn(precisions()),
+                         [](const auto& info) { return precision_name(info.param); });
+
+}  // namespace
+}  // namespace vkdream::test
