@@ -58,7 +58,8 @@ Tensor binary(vk::Stream& s, BinaryOp op, const Tensor& a, const Tensor& b, floa
   const uint32_t wg = 256;
   Grid1D g = grid_1d(s, out.numel(), wg);
   pc.row_stride = g.row_stride;
-  auto& p = pipeline(s, "elementwise/binary", variant_for(s, a.dtype(), true), 3, {wg, 1, 1});
+  uint32_t broadcast = a.shape() == os && b.shape() == os ? 0u : 1u;
+  auto& p = pipeline(s, "elementwise/binary", variant_for(s, a.dtype(), true), 3, {wg, 1, 1}, {broadcast});
   s.dispatch(p, {a.ref(), b.ref()}, {out.ref()}, pc, g.gx, g.gy);
   return out;
 }
