@@ -1,0 +1,182 @@
+#include "ops/norm.h"
+
+#include <algorithm>
+
+#include "ops/op_util.h"
+
+namespace vkdream::ops {
+
+namespace {
+
+// A binding over elements [first, first + count) of `t`, starting at an offset the device
+// accepts; `base` is the number of elements between the binding's start and element `first`.
+struct Window {
+  vk::BufferRef ref;
+  uint32_t base = 0;
+};
+
+Window window(vk::Stream& s, const Tensor& t, int64_t first, int64_t count) {
+  vk::BufferRef r = t.ref();
+  uint64_t es = dtype_size(t.dtype());
+  uint64_t align = std::max<uint64_t>(s.ctx().caps().min_storage_offset_alignment, 4);
+  uint64_t start = r.offset + uint64_t(first) * es;
+  uint64_t aligned = start / align * align;
+  uint64_t end = start + uint64_t(count) * es;
+  Window w;
+  w.ref = {r.buffer, aligned, std::max<uint64_t>((end - aligned + 3) / 4 * 4, 4)};
+  w.base = uint32_t((start - aligned) / es);
+  return w;
+}
+
+// How many rows of `row` elements one binding may hold within the device's range (with room for
+// the alignment slack and 32-bit indexing), capped at total_rows.
+int64_t window_rows(vk::Stream& s, const std::string& op, int64_t row, uint64_t es, int64_t total_rows) {
+  const auto& caps = s.ctx().caps();
+  uint64_t slack = std::max<uint64_t>(caps.min_storage_offset_alignment, 4) + 4;
+  uint64_t max_elems = caps.max_storage_buffer_range > slack ? (caps.max_storage_buffer_range - slack) / es : 0;
+  max_elems = std::min<uint64_t>(max_elems, uint64_t(1) << 31);
+  int64_t rows = int64_t(max_elems / uint64_t(std::max<int64_t>(row, 1)));
+  VKD_OP_CHECK(rows > 0, op + ": one row of " + std::to_string(row) +
+                             " elements exceeds the device's storage binding range");
+  return std::min(rows, total_rows);
+}
+
+uint32_t pow2_at_least(uint64_t v) {
+  uint32_t p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+
+// The largest power-of-two workgroup size in x the device allows, up to `cap`.
+uint32_t max_pow2_workgroup(vk::Stream& s, uint32_t cap) {
+  const auto& caps = s.ctx().caps();
+  uint32_t lim = std::min({cap, caps.max_workgroup_invocations, caps.max_workgroup_size[0]});
+  uint32_t p = 1;
+  while (p * 2 <= lim) p <<= 1;
+  return p;
+}
+
+void check_affine(const std::string& op, const Tensor& x, const Tensor& gamma, const Tensor& beta, int64_t C) {
+  VKD_OP_CHECK(x.defined() && gamma.defined() && beta.defined(), op + ": undefined operand");
+  VKD_OP_CHECK(x.dtype() == DType::F32 || x.dtype() == DType::F16, op + ": needs f32 or f16 x, got " + x.str());
+  VKD_OP_CHECK(gamma.shape() == Shape{C} && beta.shape() == Shape{C},
+               op + ": gamma " + gamma.str() + " and beta " + beta.str() + " must be [" + std::to_string(C) +
+                   "] for x " + x.str());
+  check_same_dtype(op.c_str(), {&x, &gamma, &beta});
+}
+
+}  // namespace
+
+Tensor group_norm(vk::Stream& s, const Tensor& x, const Tensor& gamma, const Tensor& beta, int groups, float eps,
+                  bool silu) {
+  const std::string op = "group_norm";
+  VKD_OP_CHECK(x.defined() && x.rank() >= 2, op + ": x must be [N, C, *spatial], got " +
+                                                 (x.defined() ? x.str() : std::string("undefined")));
+  const int64_t N = x.dim(0), C = x.dim(1);
+  check_affine(op, x, gamma, beta, C);
+  VKD_OP_CHECK(groups > 0 && C % groups == 0,
+               op + ": groups=" + std::to_string(groups) + " must divide C of x " + x.str());
+  VKD_OP_CHECK(eps >= 0.0f, op + ": eps must be >= 0 for x " + x.str());
+  Tensor y = Tensor::empty(s.ctx(), x.shape(), x.dtype());
+  if (x.numel() == 0) return y;
+  const int64_t HW = x.numel() / (N * C);
+  const int64_t cpg = C / groups, L = cpg * HW, NG = N * groups;
+  const auto& caps = s.ctx().caps();
+
+  // Pass 1 geometry: chunks of at least 128 elements per invocation (the reduction at the end of
+  // a chunk is the costly part on CPU devices), at most kMaxChunks per group.
+  const uint32_t wg_stats = max_pow2_workgroup(s, 64);
+  constexpr int64_t kMaxChunks = 64;
+  int64_t chunk = std::max<int64_t>(int64_t(wg_stats) * 128, (L + kMaxChunks - 1) / kMaxChunks);
+  chunk = (chunk + 3) / 4 * 4;
+  const int64_t P = (L + chunk - 1) / chunk;
+  // Pass 2 geometry: a span of up to 16 elements per invocation along one channel row.
+  const uint32_t wg_apply = std::min(max_pow2_workgroup(s, 256), std::max<uint32_t>(32, pow2_at_least((HW + 3) / 4)));
+  const int64_t span = int64_t(wg_apply) * 16;
+  const int64_t spans = (HW + span - 1) / span;
+  VKD_OP_CHECK(uint64_t(spans) <= caps.max_workgroup_count[0] && uint64_t(P) <= caps.max_workgroup_count[0],
+               op + ": spatial size too large for the device's grid, x " + x.str());
+
+  int64_t per = window_rows(s, op, L, dtype_size(x.dtype()), NG);
+  per = std::min<int64_t>(per, caps.max_workgroup_count[1] / uint64_t(cpg));
+  VKD_OP_CHECK(per > 0, op + ": too many channels per group for the device's grid, x " + x.str());
+
+  Tensor partials = Tensor::empty(s.ctx(), {NG * P, 2}, DType::F32);
+  Tensor stats = Tensor::empty(s.ctx(), {NG, 2}, DType::F32);
+  const vk::Variant variant = variant_for(s, x.dtype(), false);
+  for (int64_t g0 = 0; g0 < NG; g0 += per) {
+    const int64_t ng = std::min(per, NG - g0);
+    Window wx = window(s, x, g0 * L, ng * L);
+    const uint32_t vec4 = wx.base % 4 == 0 && L % 4 == 0 ? 1 : 0;
+    struct {
+      uint32_t x_base, L, chunk, P, part_base;
+    } pc{wx.base, uint32_t(L), uint32_t(chunk), uint32_t(P), uint32_t(g0)};
+    auto& p = pipeline(s, "norm/group_norm_stats", variant, 2, {wg_stats, 1, 1}, {vec4});
+    s.dispatch(p, {wx.ref}, {partials.ref()}, pc, uint32_t(P), uint32_t(ng));
+  }
+  {
+    const uint32_t wg = 64;
+    struct {
+      uint32_t groups, L, chunk, P;
+      float eps;
+    } pc{uint32_t(NG), uint32_t(L), uint32_t(chunk), uint32_t(P), eps};
+    VKD_OP_CHECK(ceil_div(uint64_t(NG), wg) <= caps.max_workgroup_count[0],
+                 op + ": too many groups for the device's grid, x " + x.str());
+    auto& p = pipeline(s, "norm/group_norm_finalize", vk::Variant::kF32, 2, {wg, 1, 1});
+    s.dispatch(p, {partials.ref()}, {stats.ref()}, pc, ceil_div(uint64_t(NG), wg));
+  }
+  for (int64_t g0 = 0; g0 < NG; g0 += per) {
+    const int64_t ng = std::min(per, NG - g0);
+    Window wx = window(s, x, g0 * L, ng * L), wy = window(s, y, g0 * L, ng * L);
+    const uint32_t vec4 = wx.base % 4 == 0 && wy.base % 4 == 0 && HW % 4 == 0 ? 1 : 0;
+    struct {
+      uint32_t x_base, y_base, HW, cpg, C, c0, g0, span;
+    } pc{wx.base, wy.base, uint32_t(HW), uint32_t(cpg), uint32_t(C), uint32_t((g0 * cpg) % C), uint32_t(g0),
+         uint32_t(span)};
+    auto& p = pipeline(s, "norm/group_norm_apply", variant, 5, {wg_apply, 1, 1}, {vec4, silu ? 1u : 0u});
+    s.dispatch(p, {wx.ref, gamma.ref(), beta.ref(), stats.ref()}, {wy.ref}, pc, uint32_t(spans), uint32_t(ng * cpg));
+  }
+  return y;
+}
+
+Tensor layer_norm(vk::Stream& s, const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps) {
+  const std::string op = "layer_norm";
+  VKD_OP_CHECK(x.defined() && x.rank() >= 1,
+               op + ": x must be [..., C], got " + (x.defined() ? x.str() : std::string("undefined")));
+  const int64_t C = x.dim(-1);
+  check_affine(op, x, gamma, beta, C);
+  VKD_OP_CHECK(eps >= 0.0f, op + ": eps must be >= 0 for x " + x.str());
+  if (x.numel() == 0) return Tensor::empty(s.ctx(), x.shape(), x.dtype());
+  const int64_t rows = x.numel() / C;
+
+  // Row in registers: up to kMaxPer elements per invocation of a power-of-two workgroup.
+  constexpr uint32_t kMaxPer = 16;
+  const uint32_t wg_max = max_pow2_workgroup(s, 1024);
+  const uint32_t wg = std::min(wg_max, std::max<uint32_t>(32, pow2_at_least((C + kMaxPer - 1) / kMaxPer)));
+  const uint32_t per_inv = uint32_t((C + wg - 1) / wg);
+  if (per_inv > kMaxPer) {
+    // Rows too long for registers: GroupNorm over [rows, C] with one group is the same op.
+    return group_norm(s, x.reshape({rows, C}), gamma, beta, 1, eps).reshape(x.shape());
+  }
+  Tensor y = Tensor::empty(s.ctx(), x.shape(), x.dtype());
+  const auto& caps = s.ctx().caps();
+  const int64_t gx_max = caps.max_workgroup_count[0], gy_max = caps.max_workgroup_count[1];
+  int64_t per = window_rows(s, op, C, dtype_size(x.dtype()), rows);
+  per = std::min<int64_t>(per, gx_max * gy_max);
+  const vk::Variant variant = variant_for(s, x.dtype(), false);
+  auto& p = pipeline(s, "norm/layer_norm", variant, 4, {wg, 1, 1}, {per_inv});
+  for (int64_t r0 = 0; r0 < rows; r0 += per) {
+    const int64_t cnt = std::min(per, rows - r0);
+    Window wx = window(s, x, r0 * C, cnt * C), wy = window(s, y, r0 * C, cnt * C);
+    const uint32_t gx = uint32_t(std::min(cnt, gx_max));
+    const uint32_t gy = uint32_t((cnt + gx - 1) / gx);
+    struct {
+      uint32_t x_base, y_base, C, rows, gx;
+      float eps;
+    } pc{wx.base, wy.base, uint32_t(C), uint32_t(cnt), gx, eps};
+    s.dispatch(p, {wx.ref, gamma.ref(), beta.ref()}, {wy.ref}, pc, gx, gy);
+  }
+  return y;
+}
+
+}  // namespace vkdream::ops
