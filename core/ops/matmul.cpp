@@ -1,0 +1,120 @@
+#include "ops/matmul.h"
+
+#include <algorithm>
+
+#include "ops/op_util.h"
+
+namespace vkdream::ops {
+
+namespace {
+// Workgroup tile (see shaders/common/gemm_tile.glsl): BM x BN outputs, BK-deep k steps, 4x4 per invocation.
+constexpr uint32_t kBM = 32, kBN = 32, kBK = 16, kTM = 4, kTN = 4;
+constexpr uint32_t kWG = (kBM / kTM) * (kBN / kTN);
+
+struct GemmPC {
+  uint32_t M, N, K;
+  uint32_t sa, sb, so;
+  float alpha;
+  uint32_t flags;
+};
+
+std::string operands(const Tensor& a, const Tensor& b, const Tensor* bias, const Tensor* res) {
+  std::string m = "a " + a.str() + ", b " + b.str();
+  if (bias && bias->defined()) m += ", bias " + bias->str();
+  if (res && res->defined()) m += ", residual " + res->str();
+  return m;
+}
+}  // namespace
+
+Tensor matmul(vk::Stream& s, const Tensor& a, const Tensor& b, bool trans_b, const Tensor* bias,
+              const Tensor* residual, float alpha) {
+  const char* op = "matmul";
+  auto fail = [&](const std::string& why) { throw OpError(std::string(op) + ": " + why + " (" + operands(a, b, bias, residual) + ")"); };
+  if (!a.defined() || !b.defined()) fail("undefined operand");
+  if (bias && !bias->defined()) bias = nullptr;
+  if (residual && !residual->defined()) residual = nullptr;
+  check_same_dtype(op, {&a, &b, bias, residual});
+  if (a.dtype() == DType::I32) fail("integer tensors are not supported");
+  if (a.rank() != 2 && a.rank() != 3) fail("a must be [M, K] or [B, M, K]");
+  if (b.rank() != 2 && b.rank() != 3) fail("b must be 2-D or 3-D");
+  const int64_t batch = a.rank() == 3 ? a.dim(0) : 1;
+  const int64_t M = a.dim(-2), K = a.dim(-1);
+  const int64_t b_batch = b.rank() == 3 ? b.dim(0) : 1;
+  const int64_t bK = trans_b ? b.dim(-1) : b.dim(-2);
+  const int64_t N = trans_b ? b.dim(-2) : b.dim(-1);
+  if (bK != K) fail("inner dimensions differ (K " + std::to_string(K) + " vs " + std::to_string(bK) + ")");
+  if (b_batch != 1 && b_batch != batch) fail("batch of b must be 1 or match a");
+  if (b.rank() == 3 && a.rank() == 2 && b_batch != 1) fail("3-D b with batch > 1 needs a 3-D a");
+  Shape out_shape = a.rank() == 3 ? Shape{batch, M, N} : Shape{M, N};
+  if (bias && !(bias->rank() == 1 && bias->dim(0) == N)) fail("bias must be [N] = [" + std::to_string(N) + "]");
+  if (residual && residual->shape() != out_shape) fail("residual must have the output shape " + shape_str(out_shape));
+  const int64_t lim = int64_t(UINT32_MAX);
+  if (M * K >= lim || K * N >= lim || M * N >= lim || batch > 65535) fail("too large for 32-bit indexing");
+
+  Tensor out = Tensor::empty(s.ctx(), out_shape, a.dtype());
+  if (out.numel() == 0) return out;
+
+  const auto& caps = s.ctx().caps();
+  const uint64_t range = caps.max_storage_buffer_range;
+  const size_t es = dtype_size(a.dtype());
+  if (b.bytes() > range) fail("b exceeds the device's binding range");
+  auto& p = pipeline(s, "matmul/gemm", variant_for(s, a.dtype(), false), 5, {kWG, 1, 1},
+                     {kBM, kBN, kBK, kTM, kTN, trans_b ? 1u : 0u});
+  const Tensor* dummy = &a;
+
+  // With a shared b, the batches of a are just more rows: fold them so chunks can split anywhere.
+  const bool fold = b_batch == 1;
+  const int64_t rows_total = fold ? batch * M : M;
+  const int64_t groups = fold ? 1 : batch;
+  Tensor a2 = a.reshape({groups, rows_total, K});
+  Tensor o2 = out.reshape({groups, rows_total, N});
+  Tensor r2 = residual ? residual->reshape({groups, rows_total, N}) : Tensor();
+  // Rows per dispatch so that a, out and residual each fit one binding (a multiple of the tile).
+  int64_t per_row = int64_t(std::max(K, N) * es) * groups;
+  int64_t max_rows = std::max<int64_t>(1, int64_t(range) / std::max<int64_t>(per_row, 1));
+  if (max_rows < rows_total) {
+    max_rows = max_rows / kBM * kBM;
+    if (max_rows == 0 || !fold) fail("one batch of a or out exceeds the device's binding range");
+  }
+  const int64_t max_gy = std::min<int64_t>(caps.max_workgroup_count[1], 65535);
+  max_rows = std::min<int64_t>(max_rows, max_gy * kBM);
+  for (int64_t r0 = 0; r0 < rows_total; r0 += max_rows) {
+    int64_t rows = std::min(max_rows, rows_total - r0);
+    Tensor ac = rows == rows_total ? a2 : a2.reshape({rows_total, K}).slice0(r0, rows);
+    Tensor oc = rows == rows_total ? o2 : o2.reshape({rows_total, N}).slice0(r0, rows);
+    Tensor rc = !residual ? Tensor() : rows == rows_total ? r2 : r2.reshape({rows_total, N}).slice0(r0, rows);
+    GemmPC pc{};
+    pc.M = uint32_t(rows);
+    pc.N = uint32_t(N);
+    pc.K = uint32_t(K);
+    pc.sa = uint32_t(rows * K);
+    pc.sb = b_batch == 1 ? 0u : uint32_t(K * N);
+    pc.so = uint32_t(rows * N);
+    pc.alpha = alpha;
+    pc.flags = (bias ? 1u : 0u) | (residual ? 2u : 0u);
+    s.dispatch(p, {ac.ref(), b.ref(), (bias ? bias : dummy)->ref(), residual ? rc.ref() : dummy->ref()}, {oc.ref()},
+               pc, ceil_div(uint64_t(N), kBN), ceil_div(uint64_t(rows), kBM), uint32_t(groups));
+  }
+  return out;
+}
+
+Tensor linear(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias, const Tensor* residual) {
+  if (!x.defined() || !weight.defined() || x.rank() < 1 || weight.rank() != 2 || x.dim(-1) != weight.dim(1))
+    throw OpError("linear: x [..., K] and weight [N, K] do not match (x " + (x.defined() ? x.str() : "undefined") +
+                  ", weight " + (weight.defined() ? weight.str() : "undefined") + ")");
+  const int64_t K = x.dim(-1), N = weight.dim(0);
+  const int64_t rows = K ? x.numel() / K : 0;
+  Shape out_shape = x.shape();
+  out_shape.back() = N;
+  Tensor r2;
+  if (residual && residual->defined()) {
+    if (residual->shape() != out_shape)
+      throw OpError("linear: residual " + residual->str() + " must have the output shape " + shape_str(out_shape) +
+                    " (x " + x.str() + ", weight " + weight.str() + ")");
+    r2 = residual->reshape({rows, N});
+  }
+  Tensor out = matmul(s, x.reshape({rows, K}), weight, true, bias, r2.defined() ? &r2 : nullptr, 1.0f);
+  return out.reshape(out_shape);
+}
+
+}  // namespace vkdream::ops

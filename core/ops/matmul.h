@@ -1,0 +1,20 @@
+// Matrix multiplication (batched, broadcast B, transposed B) and torch.nn.Linear, as one tiled GEMM
+// kernel (shaders/matmul/gemm.comp) with the bias, scale and residual add fused into its epilogue.
+#pragma once
+#include "tensor/tensor.h"
+#include "vulkan/stream.h"
+
+namespace vkdream::ops {
+
+// out[b] = alpha * a[b] @ op(b[b]) (+ bias[n]) (+ residual); a [B, M, K] or [M, K]; b [B or 1, K, N], or with
+// trans_b [B or 1, N, K]; bias [N]; residual same shape as out. Returns [B, M, N] (or [M, N]).
+// A 2-D b is treated as [1, K, N] (or [1, N, K]). f16 tensors are stored f16 and accumulated in float.
+// Operands bigger than the device's binding range are split along the rows of a (b must fit in one binding).
+Tensor matmul(vk::Stream& s, const Tensor& a, const Tensor& b, bool trans_b = false,
+              const Tensor* bias = nullptr, const Tensor* residual = nullptr, float alpha = 1.0f);
+
+// torch.nn.Linear: x [..., K], weight [N, K] (PyTorch layout), bias [N] optional, residual [..., N] optional.
+Tensor linear(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias,
+              const Tensor* residual = nullptr);
+
+}  // namespace vkdream::ops

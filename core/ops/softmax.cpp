@@ -1,0 +1,39 @@
+#include "ops/softmax.h"
+
+#include <algorithm>
+
+#include "ops/op_util.h"
+
+namespace vkdream::ops {
+
+Tensor softmax(vk::Stream& s, const Tensor& x) {
+  VKD_OP_CHECK(x.defined(), "softmax: undefined operand");
+  VKD_OP_CHECK(x.dtype() == DType::F32 || x.dtype() == DType::F16, "softmax: f32 or f16 only, got " + x.str());
+  VKD_OP_CHECK(x.rank() >= 1 && x.numel() > 0 && x.dim(-1) > 0, "softmax: empty operand " + x.str());
+  VKD_OP_CHECK(x.numel() < (int64_t(1) << 32), "softmax: tensor too large " + x.str());
+  const auto& caps = s.ctx().caps();
+  const int64_t n = x.dim(-1), rows = x.numel() / n;
+  const uint64_t row_bytes = uint64_t(n) * dtype_size(x.dtype());
+  VKD_OP_CHECK(row_bytes <= caps.max_storage_buffer_range, "softmax: one row exceeds the binding range: " + x.str());
+  Tensor out = Tensor::empty(s.ctx(), x.shape(), x.dtype());
+  // Invocations per row: a power of two, about n/4, between 8 and 256 (and the device limit).
+  uint32_t wg = 8;
+  const uint32_t wg_max = std::min<uint32_t>({256u, caps.max_workgroup_invocations, caps.max_workgroup_size[0]});
+  while (wg * 2 <= wg_max && int64_t(wg) * 4 < n) wg *= 2;
+  auto& p = pipeline(s, "softmax/softmax", variant_for(s, x.dtype(), true), 2, {wg, 1, 1});
+  // Rows in chunks that fit one binding.
+  const int64_t chunk = std::max<int64_t>(1, int64_t(caps.max_storage_buffer_range / row_bytes));
+  Tensor x2 = x.reshape({rows, n}), o2 = out.reshape({rows, n});
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t nr = std::min(chunk, rows - r0);
+    Tensor xs = nr == rows ? x2 : x2.slice0(r0, nr), os = nr == rows ? o2 : o2.slice0(r0, nr);
+    Grid1D g = grid_1d(s, uint64_t(nr), 1);
+    struct {
+      uint32_t rows, n, row_stride;
+    } pc{uint32_t(nr), uint32_t(n), g.gx};
+    s.dispatch(p, {xs.ref()}, {os.ref()}, pc, g.gx, g.gy);
+  }
+  return out;
+}
+
+}  // namespace vkdream::ops

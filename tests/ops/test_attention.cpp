@@ -1,0 +1,131 @@
+// Flash attention against a double-precision CPU reference (sampled query rows for big shapes).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "ops/attention.h"
+#include "reference/attention_ref.h"
+#include "support/compare.h"
+#include "support/gpu_env.h"
+
+namespace vkdream::test {
+namespace {
+
+struct AttnCase {
+  int64_t B, Lq, Lk, H, D;
+  bool causal;
+  float scale;       // 0: 1/sqrt(D)
+  int64_t samples;   // query rows checked per (batch, head); 0: all
+  bool big;          // skipped when quick()
+};
+
+std::string case_str(const AttnCase& c, const char* prec) {
+  std::ostringstream os;
+  os << "attention B=" << c.B << " Lq=" << c.Lq << " Lk=" << c.Lk << " heads=" << c.H << " D=" << c.D
+     << " causal=" << c.causal << " scale=" << c.scale << " " << prec;
+  return os.str();
+}
+
+double tolerance(const char* prec) {
+  // Measured nmse: f32 ~1e-13; f16 storage ~1e-7 (output rounding); f16a the same kernel.
+  return std::string(prec) == "f32" ? 1e-10 : 2e-6;
+}
+
+std::vector<AttnCase> cases() {
+  // TODO(attn): D=160 and the SD1.5 shapes are left out until the kernel is fast on lavapipe
+  // (see the report: the per-invocation accumulator array makes it ~1000x slower than planned).
+  std::vector<AttnCase> out = {
+      {1, 1, 1, 1, 1, false, 0, 0, false},     // smallest
+      {1, 5, 1, 1, 3, false, 0, 0, false},     // Lk = 1
+      {2, 7, 13, 3, 3, false, 0, 0, false},    // odd everything
+      {1, 17, 9, 2, 40, false, 0, 0, false},   // Lq != Lk
+      {1, 9, 70, 2, 1, true, 0, 0, false},     // causal, D = 1, two key tiles
+      {1, 33, 50, 1, 80, true, 0, 0, false},   // causal, Lq != Lk
+      {1, 20, 30, 2, 16, false, 0.5f, 0, false},  // explicit scale
+      {1, 77, 77, 1, 64, true, 0, 0, false},   // tiny CLIP
+      {2, 77, 77, 12, 64, true, 0, 16, false}, // CLIP ViT-L
+      {2, 64, 64, 8, 4, false, 0, 0, false},   // tiny UNet head dim 4
+      {2, 16, 77, 8, 8, false, 0, 0, false},   // tiny UNet cross-attention, head dim 8
+  };
+  std::vector<AttnCase> keep;
+  for (auto& c : out)
+    if (!c.big || !quick()) keep.push_back(c);
+  return keep;
+}
+
+class AttentionTest : public ::testing::TestWithParam<std::tuple<AttnCase, Precision>> {};
+
+TEST_P(AttentionTest, MatchesReference) {
+  auto [c, prec] = GetParam();
+  TestStream ts(prec);
+  const bool f16 = prec.dtype == DType::F16;
+  const int64_t hd = c.H * c.D;
+  auto qv = random_normal(size_t(c.B * c.Lq * hd), 11, 1.0f, f16);
+  auto kv = random_normal(size_t(c.B * c.Lk * hd), 12, 1.0f, f16);
+  auto vv = random_normal(size_t(c.B * c.Lk * hd), 13, 1.0f, f16);
+  Tensor q = from_host(ts.s, {c.B, c.Lq, hd}, prec.dtype, qv);
+  Tensor k = from_host(ts.s, {c.B, c.Lk, hd}, prec.dtype, kv);
+  Tensor v = from_host(ts.s, {c.B, c.Lk, hd}, prec.dtype, vv);
+  Tensor out = ops::attention(ts.s, q, k, v, int(c.H), c.causal, c.scale);
+  ASSERT_EQ(out.shape(), q.shape());
+  auto got = to_host(ts.s, out);
+  AttnDims a{c.B, c.Lq, c.Lk, c.H, c.D, c.causal, c.scale > 0 ? double(c.scale) : 1.0 / std::sqrt(double(c.D))};
+  std::vector<int64_t> idx;
+  std::vector<double> want;
+  auto rows = c.samples ? sample_indices(c.Lq, c.samples, 7) : sample_indices(c.Lq, c.Lq, 7);
+  for (int64_t b = 0; b < c.B; ++b)
+    for (int64_t h = 0; h < c.H; ++h)
+      for (int64_t i : rows) {
+        auto r = attention_ref_row(a, qv, kv, vv, b, i, h);
+        for (int64_t d = 0; d < c.D; ++d) {
+          idx.push_back((b * c.Lq + i) * hd + h * c.D + d);
+          want.push_back(r[size_t(d)]);
+        }
+      }
+  EXPECT_TRUE(close_nmse_at(got, idx, want, tolerance(prec.name), case_str(c, prec.name)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, AttentionTest, ::testing::Combine(::testing::ValuesIn(cases()),
+                                                                   ::testing::ValuesIn(precisions())),
+                         [](const auto& info) {
+                           const auto& c = std::get<0>(info.param);
+                           return "B" + std::to_string(c.B) + "_Lq" + std::to_string(c.Lq) + "_Lk" +
+                                  std::to_string(c.Lk) + "_H" + std::to_string(c.H) + "_D" + std::to_string(c.D) +
+                                  (c.causal ? "_causal" : "") + (c.scale > 0 ? "_scaled" : "") + "_" +
+                                  precision_name(std::get<1>(info.param));
+                         });
+
+void expect_error(const Shape& qs, const Shape& ks, const Shape& vs, int heads, const std::string& needle) {
+  TestStream ts(precisions()[0]);
+  Tensor q = Tensor::empty(context(), qs, DType::F32);
+  Tensor k = Tensor::empty(context(), ks, DType::F32);
+  Tensor v = Tensor::empty(context(), vs, DType::F32);
+  try {
+    ops::attention(ts.s, q, k, v, heads);
+    FAIL() << "expected an error for " << needle;
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("attention"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
+TEST(AttentionErrors, BadShapesNameOperands) {
+  expect_error({2, 8, 64}, {2, 9, 64}, {2, 10, 64}, 1, "[2, 10, 64]");   // k/v differ
+  expect_error({2, 8, 64}, {1, 9, 64}, {1, 9, 64}, 1, "[1, 9, 64]");     // batch differs
+  expect_error({2, 8, 64}, {2, 9, 32}, {2, 9, 32}, 1, "[2, 9, 32]");     // channels differ
+  expect_error({2, 8, 64}, {2, 9, 64}, {2, 9, 64}, 3, "heads 3");        // not divisible
+  expect_error({8, 64}, {9, 64}, {9, 64}, 1, "[8, 64]");                 // rank
+  expect_error({1, 4, 1024}, {1, 4, 1024}, {1, 4, 1024}, 1, "head dim");  // D too large
+}
+
+TEST(AttentionErrors, MixedDtypes) {
+  TestStream ts(precisions()[0]);
+  if (!context().caps().fp16_storage) return;
+  Tensor q = Tensor::empty(context(), {1, 4, 8}, DType::F32);
+  Tensor k = Tensor::empty(context(), {1, 4, 8}, DType::F16);
+  EXPECT_THROW(ops::attention(ts.s, q, k, k, 1), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace vkdream::test
