@@ -3,26 +3,41 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ops/activation.h"
+#include "ops/layout.h"
+#include "ops/matmul.h"
 #include "ops/op_util.h"
+#include "ops/softmax.h"
 
 namespace vkdream::ops {
 
 namespace {
 
-constexpr int64_t kMaxHeadDim = 256;
+// Score rows computed per chunk: the score block [B*H, rows, Lk] (f32) stays under this many bytes,
+// so memory grows with the sequence length, never with its square.
+uint64_t g_score_budget_bytes = 32ull << 20;
 
 std::string operands(const Tensor& q, const Tensor& k, const Tensor& v, int heads) {
   return "q " + q.str() + ", k " + k.str() + ", v " + v.str() + ", heads " + std::to_string(heads);
 }
 
-struct AttnPush {
-  uint32_t lq, lk, hd;
-  float scale_log2e;
-  uint32_t causal;
-};
+// [B, L, H*D] -> [B*H, L, D] (heads split out and moved next to the batch), in f32.
+Tensor split_heads(vk::Stream& s, const Tensor& x, int64_t heads) {
+  const int64_t b = x.dim(0), l = x.dim(1), d = x.dim(2) / heads;
+  Tensor f = x.dtype() == DType::F32 ? x : cast(s, x, DType::F32);
+  return permute(s, f.reshape({b, l, heads, d}), {0, 2, 1, 3}).reshape({b * heads, l, d});
+}
 
 }  // namespace
 
+uint64_t set_attention_score_budget(uint64_t bytes) {
+  uint64_t old = g_score_budget_bytes;
+  g_score_budget_bytes = std::max<uint64_t>(bytes, 1);
+  return old;
+}
+
+// Attention as chunked matrix products: for a block of query rows, S = scale * Q K^T, P = softmax(S)
+// (causal when asked), O = P V, on the shared tiled matmul. Computed in f32 whatever the storage.
 Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& v, int heads, bool causal,
                  float scale) {
   const std::string what = operands(q, k, v, heads);
@@ -39,44 +54,26 @@ Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& 
   VKD_OP_CHECK(!(scale < 0.0f) && std::isfinite(scale), "attention: scale must be > 0 (or 0 for 1/sqrt(D)): " + what);
   VKD_OP_CHECK(B * std::max(Lq, Lk) * HD < (int64_t(1) << 32), "attention: tensors too large to index: " + what);
 
-  const auto& caps = s.ctx().caps();
-  // Keys per tile: two float tiles of BK x DP must fit the device's shared memory.
-  const uint32_t dp = uint32_t((D + 7) / 8 * 8);
-  uint32_t bk = std::min<uint32_t>(64, caps.max_shared_memory / (2u * 4u * dp) / 8u * 8u);
-  VKD_OP_CHECK(D <= kMaxHeadDim && bk >= 8,
-               "attention: head dim " + std::to_string(D) + " too large for this device: " + what);
-  // Query rows per workgroup.
-  uint32_t wg = std::min<uint32_t>({64u, caps.max_workgroup_invocations, caps.max_workgroup_size[0]});
-  VKD_OP_CHECK(uint64_t(heads) <= caps.max_workgroup_count[1] && uint64_t(B) <= caps.max_workgroup_count[2] &&
-                   ceil_div(uint64_t(Lq), wg) <= caps.max_workgroup_count[0],
-               "attention: grid exceeds the device's workgroup count limits: " + what);
-
   const float sc = scale > 0.0f ? scale : float(1.0 / std::sqrt(double(D)));
-  Tensor out = Tensor::empty(s.ctx(), q.shape(), q.dtype());
-  AttnPush pc{uint32_t(Lq), uint32_t(Lk), uint32_t(HD), float(double(sc) * 1.4426950408889634), causal ? 1u : 0u};
-  auto& p = pipeline(s, "attention/flash", variant_for(s, q.dtype(), true), 4, {wg, 1, 1},
-                     {uint32_t(D), dp, bk});
+  const int64_t bh = B * heads;
+  Tensor qh = split_heads(s, q, heads);  // [BH, Lq, D]
+  Tensor kh = split_heads(s, k, heads);  // [BH, Lk, D]
+  Tensor vh = split_heads(s, v, heads);  // [BH, Lk, D]
 
-  // One binding may see at most max_storage_buffer_range bytes: split the batch when needed.
-  const uint64_t range = caps.max_storage_buffer_range;
-  const uint64_t per_batch = uint64_t(std::max(Lq, Lk)) * uint64_t(HD) * dtype_size(q.dtype());
-  VKD_OP_CHECK(per_batch <= range, "attention: one batch exceeds the device's binding range: " + what);
-  const int64_t chunk = std::max<int64_t>(1, int64_t(range / per_batch));
-  for (int64_t b0 = 0; b0 < B; b0 += chunk) {
-    const int64_t nb = std::min(chunk, B - b0);
-    if (nb == B) {
-      s.dispatch(p, {q.ref(), k.ref(), v.ref()}, {out.ref()}, pc, ceil_div(uint64_t(Lq), wg), uint32_t(heads),
-                 uint32_t(B));
-    } else {
-      Tensor qs = q.slice0(b0, nb), ks = k.slice0(b0, nb), vs = v.slice0(b0, nb), os = out.slice0(b0, nb);
-      for (const Tensor* t : {&qs, &ks, &vs, &os})
-        VKD_OP_CHECK(t->ref().offset % caps.min_storage_offset_alignment == 0,
-                     "attention: batch slice misaligned for splitting: " + what);
-      s.dispatch(p, {qs.ref(), ks.ref(), vs.ref()}, {os.ref()}, pc, ceil_div(uint64_t(Lq), wg), uint32_t(heads),
-                 uint32_t(nb));
-    }
+  const uint64_t row_bytes = uint64_t(bh) * uint64_t(Lk) * 4;
+  const uint64_t budget = std::min<uint64_t>(g_score_budget_bytes, s.ctx().caps().max_storage_buffer_range);
+  const int64_t rows = std::clamp<int64_t>(int64_t(budget / row_bytes), 1, Lq);
+  std::vector<Tensor> parts;
+  for (int64_t q0 = 0; q0 < Lq; q0 += rows) {
+    const int64_t n = std::min(rows, Lq - q0);
+    Tensor qc = n == Lq ? qh : slice(s, qh, 1, q0, q0 + n);                      // [BH, n, D]
+    Tensor scores = matmul(s, qc, kh, /*trans_b=*/true, nullptr, nullptr, sc);    // [BH, n, Lk]
+    Tensor p = causal ? softmax_causal(s, scores, n, q0) : softmax(s, scores);   // [BH, n, Lk]
+    parts.push_back(matmul(s, p, vh));                                           // [BH, n, D]
   }
-  return out;
+  Tensor o = parts.size() == 1 ? parts[0] : concat(s, parts, 1);  // [BH, Lq, D]
+  o = permute(s, o.reshape({B, heads, Lq, D}), {0, 2, 1, 3}).reshape({B, Lq, HD});
+  return q.dtype() == DType::F32 ? o : cast(s, o, q.dtype());
 }
 
 }  // namespace vkdream::ops

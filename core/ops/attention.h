@@ -1,5 +1,5 @@
-// Scaled-dot-product multi-head attention (flash-attention style: online softmax over key tiles,
-// never a score matrix, memory O(L*D)).
+// Scaled-dot-product multi-head attention, computed in blocks of query rows so the score matrix
+// never exceeds a fixed budget (memory grows with L, not L^2): S = scale * Q K^T, softmax, P V.
 #pragma once
 #include "tensor/tensor.h"
 #include "vulkan/stream.h"
@@ -10,8 +10,12 @@ namespace vkdream::ops {
 // q [B, Lq, H*D], k [B, Lk, H*D], v [B, Lk, H*D] -> out [B, Lq, H*D]; head h uses channels [h*D, (h+1)*D).
 // scale = 1/sqrt(D) unless given (> 0). causal: query i sees keys j <= i (CLIP's mask).
 // f32 or f16 tensors (all the same dtype); arithmetic and accumulation are f32 in every variant.
-// D may be anything from 1 up to what the device's shared memory allows (256 at most; 32 KiB fits it).
+// Any head dim D >= 1.
 Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& v, int heads,
                  bool causal = false, float scale = 0.0f);
+
+// The f32 score block's size limit (default 32 MiB; returns the previous value). Tests shrink it to
+// exercise the blocking; a device with little memory may too.
+uint64_t set_attention_score_budget(uint64_t bytes);
 
 }  // namespace vkdream::ops

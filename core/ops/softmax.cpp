@@ -6,7 +6,8 @@
 
 namespace vkdream::ops {
 
-Tensor softmax(vk::Stream& s, const Tensor& x) {
+namespace {
+Tensor softmax_impl(vk::Stream& s, const Tensor& x, bool causal, int64_t block_rows, int64_t first_query) {
   VKD_OP_CHECK(x.defined(), "softmax: undefined operand");
   VKD_OP_CHECK(x.dtype() == DType::F32 || x.dtype() == DType::F16, "softmax: f32 or f16 only, got " + x.str());
   VKD_OP_CHECK(x.rank() >= 1 && x.numel() > 0 && x.dim(-1) > 0, "softmax: empty operand " + x.str());
@@ -22,18 +23,31 @@ Tensor softmax(vk::Stream& s, const Tensor& x) {
   while (wg * 2 <= wg_max && int64_t(wg) * 4 < n) wg *= 2;
   auto& p = pipeline(s, "softmax/softmax", variant_for(s, x.dtype(), true), 2, {wg, 1, 1});
   // Rows in chunks that fit one binding.
-  const int64_t chunk = std::max<int64_t>(1, int64_t(caps.max_storage_buffer_range / row_bytes));
+  int64_t chunk = std::max<int64_t>(1, int64_t(caps.max_storage_buffer_range / row_bytes));
+  if (causal) {
+    // Chunks hold whole blocks so every chunk's row numbering starts at query first_query.
+    VKD_OP_CHECK(chunk >= block_rows, "softmax_causal: one block of rows exceeds the binding range: " + x.str());
+    chunk = chunk / block_rows * block_rows;
+  }
   Tensor x2 = x.reshape({rows, n}), o2 = out.reshape({rows, n});
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t nr = std::min(chunk, rows - r0);
     Tensor xs = nr == rows ? x2 : x2.slice0(r0, nr), os = nr == rows ? o2 : o2.slice0(r0, nr);
     Grid1D g = grid_1d(s, uint64_t(nr), 1);
     struct {
-      uint32_t rows, n, row_stride;
-    } pc{uint32_t(nr), uint32_t(n), g.gx};
+      uint32_t rows, n, row_stride, causal, block_rows, first_query;
+    } pc{uint32_t(nr), uint32_t(n), g.gx, causal ? 1u : 0u, uint32_t(block_rows), uint32_t(first_query)};
     s.dispatch(p, {xs.ref()}, {os.ref()}, pc, g.gx, g.gy);
   }
   return out;
+}
+}  // namespace
+
+Tensor softmax(vk::Stream& s, const Tensor& x) { return softmax_impl(s, x, false, 1, 0); }
+
+Tensor softmax_causal(vk::Stream& s, const Tensor& x, int64_t block_rows, int64_t first_query) {
+  VKD_OP_CHECK(block_rows > 0 && first_query >= 0, "softmax_causal: bad block_rows/first_query");
+  return softmax_impl(s, x, true, block_rows, first_query);
 }
 
 }  // namespace vkdream::ops
