@@ -219,4 +219,41 @@ std::vector<float> SafetensorsFile::to_float(const TensorInfo& t) const {
   return out;
 }
 
+std::vector<int64_t> SafetensorsFile::to_int64(const TensorInfo& t) const {
+  std::vector<int64_t> out(size_t(t.numel()));
+  const uint8_t* p = data(t);
+  for (size_t i = 0; i < out.size(); ++i) {
+    switch (t.dtype) {
+      case StDType::I64: {
+        int64_t v;
+        std::memcpy(&v, p + 8 * i, 8);
+        out[i] = v;
+        break;
+      }
+      case StDType::I32: {
+        int32_t v;
+        std::memcpy(&v, p + 4 * i, 4);
+        out[i] = v;
+        break;
+      }
+      case StDType::I16: {
+        int16_t v;
+        std::memcpy(&v, p + 2 * i, 2);
+        out[i] = v;
+        break;
+      }
+      case StDType::I8:
+        out[i] = int8_t(p[i]);
+        break;
+      case StDType::U8:
+      case StDType::BOOL:
+        out[i] = p[i];
+        break;
+      default:
+        fail("tensor '" + t.name + "' has dtype " + st_dtype_name(t.dtype) + ", not an integer type");
+    }
+  }
+  return out;
+}
+
 }  // namespace vkdream::model

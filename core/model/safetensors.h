@@ -50,6 +50,8 @@ class SafetensorsFile {
   const uint8_t* data(const TensorInfo& t) const { return data_ + t.begin; }
   // The tensor's values converted to float (F32, F16, BF16); SafetensorsError for other dtypes.
   std::vector<float> to_float(const TensorInfo& t) const;
+  // Integer tensors (I64, I32, I16, I8, U8, BOOL) as int64; SafetensorsError for float dtypes.
+  std::vector<int64_t> to_int64(const TensorInfo& t) const;
 
  private:
   SafetensorsFile() = default;

@@ -253,4 +253,26 @@ Tensor permute(vk::Stream& s, const Tensor& x, const std::vector<int>& perm) {
   return out;
 }
 
+Tensor pad2d(vk::Stream& s, const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right) {
+  VKD_OP_CHECK(x.rank() >= 2 && (x.dtype() == DType::F32 || x.dtype() == DType::F16),
+               "pad2d: needs an f32/f16 tensor of rank >= 2, got " + x.str());
+  VKD_OP_CHECK(top >= 0 && bottom >= 0 && left >= 0 && right >= 0, "pad2d: negative padding for " + x.str());
+  const int64_t h = x.dim(-2), w = x.dim(-1), planes = x.numel() / std::max<int64_t>(h * w, 1);
+  Shape os = x.shape();
+  os[os.size() - 2] = h + top + bottom;
+  os[os.size() - 1] = w + left + right;
+  Tensor out = Tensor::empty(s.ctx(), os, x.dtype());
+  const auto& caps = s.ctx().caps();
+  VKD_OP_CHECK(x.bytes() <= caps.max_storage_buffer_range && out.bytes() <= caps.max_storage_buffer_range,
+               "pad2d: tensor exceeds one binding: " + x.str());
+  VKD_OP_CHECK(uint64_t(planes) <= caps.max_workgroup_count[2], "pad2d: too many planes: " + x.str());
+  struct {
+    uint32_t h, w, ho, wo;
+    int32_t top, left;
+  } pc{uint32_t(h), uint32_t(w), uint32_t(os[os.size() - 2]), uint32_t(os[os.size() - 1]), int32_t(top), int32_t(left)};
+  auto& p = pipeline(s, "layout/pad2d", variant_for(s, x.dtype(), false), 2, {16, 8, 1});
+  s.dispatch(p, {x.ref()}, {out.ref()}, pc, ceil_div(pc.wo, 16), ceil_div(pc.ho, 8), uint32_t(planes));
+  return out;
+}
+
 }  // namespace vkdream::ops

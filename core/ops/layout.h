@@ -16,6 +16,8 @@ Tensor concat(vk::Stream& s, const std::vector<Tensor>& parts, int dim);
 Tensor permute(vk::Stream& s, const Tensor& x, const std::vector<int>& perm);
 // The rows [begin, end) of `dim` as a new contiguous tensor (negative dim counts from the end).
 Tensor slice(vk::Stream& s, const Tensor& x, int dim, int64_t begin, int64_t end);
+// Zero padding of the last two dims (the VAE encoder's Downsample pads right and bottom by one).
+Tensor pad2d(vk::Stream& s, const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right);
 // A new tensor with x's shape, dtype and contents.
 Tensor copy(vk::Stream& s, const Tensor& x);
 

@@ -220,3 +220,32 @@ TEST(LayoutErrors, BadArgumentsNameOpAndShapes) {
 
 }  // namespace
 }  // namespace vkdream::test
+
+namespace vkdream::test {
+namespace {
+
+TEST(Pad2d, PadsWithZeros) {
+  for (const auto& prec : precisions()) {
+    TestStream ts(prec);
+    const int64_t n = 2, c = 3, h = 5, w = 4;
+    auto v = random_normal(size_t(n * c * h * w), 5, 1.0f, prec.dtype == DType::F16);
+    Tensor x = from_host(ts.s, {n, c, h, w}, prec.dtype, v);
+    Tensor out = ops::pad2d(ts.s, x, 1, 2, 0, 1);
+    ASSERT_EQ(out.shape(), (Shape{n, c, h + 3, w + 1}));
+    auto got = to_host(ts.s, out);
+    std::vector<double> want;
+    for (int64_t p = 0; p < n * c; ++p)
+      for (int64_t y = 0; y < h + 3; ++y)
+        for (int64_t xx = 0; xx < w + 1; ++xx) {
+          int64_t sy = y - 1, sx = xx;
+          want.push_back(sy >= 0 && sy < h && sx < w ? v[size_t((p * h + sy) * w + sx)] : 0.0);
+        }
+    EXPECT_TRUE(close_nmse(got, want, 0.0, std::string("pad2d ") + prec.name));
+  }
+  TestStream ts(precisions()[0]);
+  Tensor x = Tensor::empty(context(), {4}, DType::F32);
+  EXPECT_THROW(ops::pad2d(ts.s, x, 1, 1, 1, 1), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace vkdream::test
