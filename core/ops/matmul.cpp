@@ -18,6 +18,34 @@ struct GemmPC {
   uint32_t flags;
 };
 
+struct TexelGemmPC {
+  uint32_t M, N, K4;
+  float alpha;
+  uint32_t flags;
+};
+constexpr uint32_t kTexelWG = 64;   // 8 subgroups of 8
+constexpr uint32_t kTexelBM = 4;    // rows per workgroup
+constexpr uint32_t kTexelSgN = 24;  // columns per subgroup
+
+// Whether shaders/matmul/gemm_texel.comp can run this NT product: 8-wide subgroups with shuffles, both
+// operands as storage texel buffers (format supported, aligned, within maxTexelBufferElements), K % 8 == 0.
+bool texel_device(vk::Stream& s, DType dt) {
+  const auto& caps = s.ctx().caps();
+  if (caps.subgroup_size != 8 || !caps.subgroup_shuffle) return false;
+  if (dt == DType::I32) return false;
+  return dt == DType::F32 ? caps.storage_texel_rgba32f : caps.storage_texel_rgba16f && caps.fp16_storage;
+}
+
+bool texel_path(vk::Stream& s, DType dt, int64_t K, const Tensor& a, const Tensor& b) {
+  const auto& caps = s.ctx().caps();
+  if (!texel_device(s, dt)) return false;
+  if (K % 8 != 0) return false;
+  const uint64_t align = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
+  if (a.ref().offset % align || b.ref().offset % align) return false;
+  if (uint64_t(b.numel() / 4) > caps.max_texel_buffer_elements) return false;
+  return true;
+}
+
 std::string operands(const Tensor& a, const Tensor& b, const Tensor* bias, const Tensor* res) {
   std::string m = "a " + a.str() + ", b " + b.str();
   if (bias && bias->defined()) m += ", bias " + bias->str();
@@ -58,12 +86,19 @@ Tensor matmul(vk::Stream& s, const Tensor& a, const Tensor& b, bool trans_b, con
   const uint64_t range = caps.max_storage_buffer_range;
   const size_t es = dtype_size(a.dtype());
   if (b.bytes() > range) fail("b exceeds the device's binding range");
-  auto& p = pipeline(s, "matmul/gemm", variant_for(s, a.dtype(), false), 5, {kWG, 1, 1},
-                     {kBM, kBN, kBK, kTM, kTN, trans_b ? 1u : 0u});
   const Tensor* dummy = &a;
 
   // With a shared b, the batches of a are just more rows: fold them so chunks can split anywhere.
   const bool fold = b_batch == 1;
+  if (trans_b && fold) {
+    Tensor a2 = a.reshape({batch * M, K});
+    Tensor r2 = residual ? residual->reshape({batch * M, N}) : Tensor();
+    if (detail::texel_gemm_nt(s, a2, b.rank() == 3 ? b.reshape({N, K}) : b, bias, false, residual ? &r2 : nullptr,
+                              alpha, out.reshape({batch * M, N})))
+      return out;
+  }
+  auto& p = pipeline(s, "matmul/gemm", variant_for(s, a.dtype(), false), 5, {kWG, 1, 1},
+                     {kBM, kBN, kBK, kTM, kTN, trans_b ? 1u : 0u});
   const int64_t rows_total = fold ? batch * M : M;
   const int64_t groups = fold ? 1 : batch;
   Tensor a2 = a.reshape({groups, rows_total, K});
@@ -97,6 +132,46 @@ Tensor matmul(vk::Stream& s, const Tensor& a, const Tensor& b, bool trans_b, con
   }
   return out;
 }
+
+namespace detail {
+bool texel_gemm_available(vk::Stream& s, DType dtype) { return texel_device(s, dtype); }
+
+bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* bias, bool bias_per_row,
+                   const Tensor* residual, float alpha, const Tensor& out) {
+  const int64_t rows_total = a.dim(0), K = a.dim(1), N = w.dim(0);
+  if (!texel_path(s, a.dtype(), K, a, w)) return false;
+  const auto& caps = s.ctx().caps();
+  const size_t es = dtype_size(a.dtype());
+  // Rows per dispatch: a's texels and out/residual within the binding and texel limits, y within the grid.
+  int64_t max_rows = int64_t(caps.max_storage_buffer_range) / int64_t(std::max(K, N) * es);
+  max_rows = std::min<int64_t>(max_rows, int64_t(caps.max_texel_buffer_elements) / (K / 4));
+  max_rows = std::min<int64_t>(max_rows, int64_t(std::min<uint32_t>(caps.max_workgroup_count[1], 65535)) * kTexelBM);
+  max_rows = max_rows / kTexelBM * kTexelBM;
+  const uint64_t gx = ceil_div(uint64_t(N), kTexelSgN * (kTexelWG / 8));
+  if (max_rows <= 0 || gx > caps.max_workgroup_count[0]) return false;
+  VkFormat fmt = a.dtype() == DType::F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
+  vk::PipelineKey key;
+  key.shader = "matmul/gemm_texel";
+  key.variant = variant_for(s, a.dtype(), false);
+  key.workgroup = {kTexelWG, 1, 1};
+  key.bindings = 5;
+  key.texel_formats = {fmt, fmt};
+  auto& tp = s.ctx().pipelines().get(key);
+  const uint32_t bias_flag = bias ? (bias_per_row ? 4u : 1u) : 0u;
+  for (int64_t r0 = 0; r0 < rows_total; r0 += max_rows) {
+    int64_t rows = std::min(max_rows, rows_total - r0);
+    Tensor ac = rows == rows_total ? a : a.slice0(r0, rows);
+    Tensor oc = rows == rows_total ? out : out.slice0(r0, rows);
+    Tensor rc = !residual ? Tensor() : rows == rows_total ? *residual : residual->slice0(r0, rows);
+    // A bias per row of a chunk starts at the chunk's first row.
+    Tensor bc = !bias ? Tensor() : (bias_per_row && rows != rows_total) ? bias->slice0(r0, rows) : *bias;
+    TexelGemmPC pc{uint32_t(rows), uint32_t(N), uint32_t(K / 4), alpha, bias_flag | (residual ? 2u : 0u)};
+    s.dispatch(tp, {ac.ref(), w.ref(), (bias ? bc : a).ref(), residual ? rc.ref() : a.ref()}, {oc.ref()}, pc,
+               uint32_t(gx), ceil_div(uint64_t(rows), kTexelBM), 1);
+  }
+  return true;
+}
+}  // namespace detail
 
 Tensor linear(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias, const Tensor* residual) {
   if (!x.defined() || !weight.defined() || x.rank() < 1 || weight.rank() != 2 || x.dim(-1) != weight.dim(1))

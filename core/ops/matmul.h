@@ -13,6 +13,17 @@ namespace vkdream::ops {
 Tensor matmul(vk::Stream& s, const Tensor& a, const Tensor& b, bool trans_b = false,
               const Tensor* bias = nullptr, const Tensor* residual = nullptr, float alpha = 1.0f);
 
+namespace detail {
+// out [M, N] = a [M, K] @ w [N, K]^T (+ bias[n], or bias[m] when bias_per_row) (+ residual [M, N]) through
+// shaders/matmul/gemm_texel.comp, when the device and operands allow it (8-wide subgroups with shuffles, storage
+// texel buffers of the dtype, K % 8 == 0, aligned offsets, within the binding/texel limits). Records nothing and
+// returns false otherwise. `out` must be allocated [M, N].
+bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* bias, bool bias_per_row,
+                   const Tensor* residual, float alpha, const Tensor& out);
+// Whether the device can run texel_gemm_nt for this dtype at all (operand checks aside).
+bool texel_gemm_available(vk::Stream& s, DType dtype);
+}  // namespace detail
+
 // torch.nn.Linear: x [..., K], weight [N, K] (PyTorch layout), bias [N] optional, residual [..., N] optional.
 Tensor linear(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias,
               const Tensor* residual = nullptr);

@@ -51,6 +51,21 @@ inline std::pair<double, double> ancestral_step(double from, double to, double e
   return {down, up};
 }
 
+// The same in float32, as k-diffusion computes it on float32 sigma tensors: where the result picks
+// a model timestep (the discrete argmin of dpm_2's midpoint), double rounding can land on the
+// neighbouring table entry.
+inline std::pair<double, double> ancestral_step_f32(float from, float to, float eta) {
+  if (eta == 0.0f) return {to, 0.0};
+  float up = std::min(to, eta * std::sqrt(to * to * (from * from - to * to) / (from * from)));
+  float down = std::sqrt(to * to - up * up);
+  return {down, up};
+}
+// exp(lerp(log(a), log(b), 0.5)) in float32, with torch.lerp's formula for weight 0.5.
+inline float log_midpoint_f32(float a, float b) {
+  float la = std::log(a), lb = std::log(b);
+  return std::exp(lb - (lb - la) * 0.5f);
+}
+
 // The families (one file each).
 Tensor sample_euler(Run&, Tensor, const std::vector<float>&);
 Tensor sample_euler_ancestral(Run&, Tensor, const std::vector<float>&);

@@ -104,8 +104,7 @@ Tensor sample_dpm_2(Run& r, Tensor x, const std::vector<float>& sig) {
     if (sn == 0.0) {
       x = r.lin({{1.0, &x}, {sn - s, &d}});
     } else {
-      double ls = std::log(s), ln = std::log(sn);
-      double mid = std::exp(ls + 0.5 * (ln - ls));
+      double mid = log_midpoint_f32(float(s), float(sn));
       Tensor x2 = r.lin({{1.0, &x}, {mid - s, &d}});
       Tensor den2 = r.denoise(x2, mid);
       Tensor d2 = to_d(r, x2, mid, den2);
@@ -119,14 +118,13 @@ Tensor sample_dpm_2_ancestral(Run& r, Tensor x, const std::vector<float>& sig) {
   for (size_t i = 0; i + 1 < sig.size(); ++i) {
     double s = sig[i], sn = sig[i + 1];
     Tensor den = r.denoise(x, s);
-    auto [down, up] = ancestral_step(s, sn, r.opt.eta);
+    auto [down, up] = ancestral_step_f32(float(s), float(sn), float(r.opt.eta));
     r.callback(int(i), x, den, s);
     Tensor d = to_d(r, x, s, den);
     if (down == 0.0) {
       x = r.lin({{1.0, &x}, {down - s, &d}});
     } else {
-      double ls = std::log(s), ld = std::log(down);
-      double mid = std::exp(ls + 0.5 * (ld - ls));
+      double mid = log_midpoint_f32(float(s), float(down));
       Tensor x2 = r.lin({{1.0, &x}, {mid - s, &d}});
       Tensor den2 = r.denoise(x2, mid);
       Tensor d2 = to_d(r, x2, mid, den2);

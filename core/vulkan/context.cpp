@@ -227,6 +227,19 @@ void Context::pick_device(const std::string& selector) {
     caps_.max_workgroup_count[i] = p.limits.maxComputeWorkGroupCount[i];
   }
   caps_.timestamp_period_ns = p.limits.timestampPeriod;
+  caps_.max_texel_buffer_elements = p.limits.maxTexelBufferElements;
+  caps_.min_texel_buffer_offset_alignment = p.limits.minTexelBufferOffsetAlignment;
+  const bool compute_subgroups = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0;
+  caps_.subgroup_shuffle = compute_subgroups && (sub.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT);
+  caps_.subgroup_arithmetic = compute_subgroups && (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+  caps_.subgroup_ballot = compute_subgroups && (sub.supportedOperations & VK_SUBGROUP_FEATURE_BALLOT_BIT);
+  auto storage_texel = [&](VkFormat f) {
+    VkFormatProperties fp;
+    vkGetPhysicalDeviceFormatProperties(physical_, f, &fp);
+    return (fp.bufferFeatures & VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT) != 0;
+  };
+  caps_.storage_texel_rgba32f = storage_texel(VK_FORMAT_R32G32B32A32_SFLOAT);
+  caps_.storage_texel_rgba16f = storage_texel(VK_FORMAT_R16G16B16A16_SFLOAT);
 
   uint32_t nq = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(physical_, &nq, nullptr);

@@ -29,6 +29,15 @@ struct DeviceCaps {
   uint32_t max_workgroup_invocations = 0;
   uint32_t max_workgroup_size[3] = {0, 0, 0};
   uint32_t max_workgroup_count[3] = {0, 0, 0};
+  // Texel buffers (ops may read operands through VkBufferViews; see PipelineKey::texel_formats).
+  uint64_t max_texel_buffer_elements = 0;
+  uint64_t min_texel_buffer_offset_alignment = 16;
+  bool storage_texel_rgba32f = false;  // R32G32B32A32_SFLOAT usable as a storage texel buffer
+  bool storage_texel_rgba16f = false;  // R16G16B16A16_SFLOAT usable as a storage texel buffer
+  // Subgroup operations supported in compute shaders (VkPhysicalDeviceSubgroupProperties).
+  bool subgroup_shuffle = false;
+  bool subgroup_arithmetic = false;
+  bool subgroup_ballot = false;
   bool timestamps = false;
   float timestamp_period_ns = 1.0f;
   uint64_t device_local_bytes = 0;

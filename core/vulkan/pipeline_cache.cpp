@@ -26,13 +26,18 @@ size_t PipelineCache::size() const {
   return pipelines_.size();
 }
 
-VkPipelineLayout PipelineCache::layout_for(uint32_t bindings) {
-  auto it = layouts_.find(bindings);
+VkPipelineLayout PipelineCache::layout_for(uint32_t bindings, const std::vector<VkFormat>& texel_formats) {
+  std::vector<int> types(bindings);
+  for (uint32_t i = 0; i < bindings; ++i)
+    types[i] = i < texel_formats.size() && texel_formats[i] != VK_FORMAT_UNDEFINED
+                   ? VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER
+                   : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+  auto it = layouts_.find(types);
   if (it != layouts_.end()) return it->second.second;
   std::vector<VkDescriptorSetLayoutBinding> b(bindings);
   for (uint32_t i = 0; i < bindings; ++i) {
     b[i].binding = i;
-    b[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    b[i].descriptorType = VkDescriptorType(types[i]);
     b[i].descriptorCount = 1;
     b[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
   }
@@ -54,7 +59,7 @@ VkPipelineLayout PipelineCache::layout_for(uint32_t bindings) {
     vkDestroyDescriptorSetLayout(ctx_.device(), dsl, nullptr);
     VKD_CHECK(r);
   }
-  layouts_[bindings] = {dsl, layout};
+  layouts_[types] = {dsl, layout};
   return layout;
 }
 
@@ -98,7 +103,10 @@ const Pipeline& PipelineCache::get(const PipelineKey& key) {
 
   auto p = std::make_unique<Pipeline>();
   p->label = label;
-  p->layout = layout_for(key.bindings);
+  if (key.texel_formats.size() > key.bindings)
+    throw VulkanError("pipeline " + label + " names texel formats for more bindings than it has", VK_ERROR_UNKNOWN);
+  p->layout = layout_for(key.bindings, key.texel_formats);
+  p->texel_formats = key.texel_formats;
   VkComputePipelineCreateInfo ci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
   ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
   ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;

@@ -26,7 +26,10 @@ struct PipelineKey {
   std::array<uint32_t, 3> workgroup{64, 1, 1};  // spec constants 0..2
   std::vector<uint32_t> spec;                   // spec constants 3.. in order
   uint32_t bindings = 0;                        // storage buffers 0..bindings-1
-  auto tie() const { return std::tie(shader, variant, workgroup, spec, bindings); }
+  // Per binding: VK_FORMAT_UNDEFINED (or absent) = storage buffer; any other format = storage texel buffer
+  // (imageBuffer) of that format, bound through a VkBufferView the Stream creates for the dispatch.
+  std::vector<VkFormat> texel_formats;
+  auto tie() const { return std::tie(shader, variant, workgroup, spec, bindings, texel_formats); }
   bool operator<(const PipelineKey& o) const { return tie() < o.tie(); }
 };
 
@@ -34,6 +37,10 @@ struct Pipeline {
   VkPipeline pipeline = VK_NULL_HANDLE;
   VkPipelineLayout layout = VK_NULL_HANDLE;
   std::string label;  // "family/op[variant]" for timings and errors
+  std::vector<VkFormat> texel_formats;  // as in PipelineKey (empty: all storage buffers)
+  VkFormat texel_format(uint32_t binding) const {
+    return binding < texel_formats.size() ? texel_formats[binding] : VK_FORMAT_UNDEFINED;
+  }
 };
 
 class PipelineCache {
@@ -45,11 +52,12 @@ class PipelineCache {
   size_t size() const;
 
  private:
-  VkPipelineLayout layout_for(uint32_t bindings);
+  VkPipelineLayout layout_for(uint32_t bindings, const std::vector<VkFormat>& texel_formats);
   Context& ctx_;
   mutable std::mutex mu_;
   VkPipelineCache cache_ = VK_NULL_HANDLE;
-  std::map<uint32_t, std::pair<VkDescriptorSetLayout, VkPipelineLayout>> layouts_;
+  // By descriptor types (VkDescriptorType per binding).
+  std::map<std::vector<int>, std::pair<VkDescriptorSetLayout, VkPipelineLayout>> layouts_;
   std::map<std::string, VkShaderModule> modules_;  // by "name:variant"
   std::map<PipelineKey, std::unique_ptr<Pipeline>> pipelines_;
 };

@@ -34,9 +34,29 @@ Stream::Stream(Context& ctx, bool profile) : ctx_(ctx), profile_(profile && ctx.
 Stream::~Stream() {
   VkDevice d = ctx_.device();
   if (recording_) vkEndCommandBuffer(cmd_);
+  destroy_views();
   if (queries_) vkDestroyQueryPool(d, queries_, nullptr);
   vkDestroyFence(d, fence_, nullptr);
   vkDestroyCommandPool(d, pool_, nullptr);
+}
+
+VkBufferView Stream::view(const BufferRef& r, VkFormat format) {
+  auto key = std::make_tuple(r.buffer, r.offset, r.size, format);
+  if (auto it = views_.find(key); it != views_.end()) return it->second;
+  VkBufferViewCreateInfo vi{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+  vi.buffer = r.buffer;
+  vi.format = format;
+  vi.offset = r.offset;
+  vi.range = r.size;
+  VkBufferView v;
+  VKD_CHECK(vkCreateBufferView(ctx_.device(), &vi, nullptr, &v));
+  views_[key] = v;
+  return v;
+}
+
+void Stream::destroy_views() {
+  for (auto& [k, v] : views_) vkDestroyBufferView(ctx_.device(), v, nullptr);
+  views_.clear();
 }
 
 void Stream::begin() {
@@ -109,12 +129,25 @@ void Stream::dispatch(const Pipeline& p, const std::vector<BufferRef>& inputs,
   begin();
   hazard(inputs.data(), inputs.size(), outputs.data(), outputs.size());
   std::vector<VkWriteDescriptorSet> writes(infos.size());
+  std::vector<VkBufferView> views(infos.size(), VK_NULL_HANDLE);
   for (uint32_t i = 0; i < infos.size(); ++i) {
     writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
     writes[i].dstBinding = i;
     writes[i].descriptorCount = 1;
-    writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    writes[i].pBufferInfo = &infos[i];
+    VkFormat f = p.texel_format(i);
+    if (f != VK_FORMAT_UNDEFINED) {
+      const BufferRef& r = i < inputs.size() ? inputs[i] : outputs[i - inputs.size()];
+      if (r.offset % caps.min_texel_buffer_offset_alignment != 0)
+        throw VulkanError("texel binding " + std::to_string(i) + " of " + p.label + " is not aligned to " +
+                              std::to_string(caps.min_texel_buffer_offset_alignment) + " bytes",
+                          VK_ERROR_UNKNOWN);
+      views[i] = view(r, f);
+      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER;
+      writes[i].pTexelBufferView = &views[i];
+    } else {
+      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      writes[i].pBufferInfo = &infos[i];
+    }
   }
   vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline);
   ctx_.cmd_push_descriptor_set(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0, uint32_t(writes.size()),
@@ -179,6 +212,7 @@ void Stream::submit() {
   VKD_CHECK(vkQueueSubmit(ctx_.queue(), 1, &si, fence_));
   VKD_CHECK(vkWaitForFences(ctx_.device(), 1, &fence_, VK_TRUE, kFenceTimeoutNs));
   for (auto& d : downloads_) std::memcpy(d.dst, d.staging->mapped, d.bytes);
+  destroy_views();
   downloads_.clear();
   keep_.clear();
   written_.clear();

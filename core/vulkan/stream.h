@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
@@ -109,6 +111,11 @@ class Stream {
   std::vector<PendingDownload> downloads_;
   std::vector<std::string> labels_;
   std::vector<OpTiming> timings_;
+  // Buffer views for texel-buffer bindings, by (buffer, offset, range, format); destroyed once the
+  // submit that used them has completed.
+  VkBufferView view(const BufferRef& r, VkFormat format);
+  void destroy_views();
+  std::map<std::tuple<VkBuffer, VkDeviceSize, VkDeviceSize, VkFormat>, VkBufferView> views_;
 };
 
 }  // namespace vkdream::vk
