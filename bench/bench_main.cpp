@@ -31,28 +31,30 @@ struct Row {
   bool memory_bound;
 };
 
-void print_table(const vk::Context& ctx, const std::vector<Row>& rows, double copy_gbps) {
+void print_header(const vk::Context& ctx, double copy_gbps) {
   std::printf("device: %s\n", ctx.caps().name.c_str());
   std::printf("measured copy bandwidth: %.1f GB/s\n", copy_gbps);
   std::printf("%-12s %-30s %-5s %10s %10s %10s %9s\n", "op", "shape", "prec", "ms", "GFLOP/s", "peak", "fraction");
-  for (auto& r : rows) {
-    if (r.memory_bound)
-      std::printf("%-12s %-30s %-5s %10.3f %7.1f GB/s %6.1f GB/s %8.1f%%\n", r.op.c_str(), r.shape.c_str(),
-                  r.precision.c_str(), r.ms, r.gbps, r.peak_gbps, 100 * r.fraction);
-    else
-      std::printf("%-12s %-30s %-5s %10.3f %10.1f %10.1f %8.1f%%\n", r.op.c_str(), r.shape.c_str(),
-                  r.precision.c_str(), r.ms, r.gflops, r.peak_gflops, 100 * r.fraction);
-  }
+  std::fflush(stdout);
 }
 
-void print_json(const vk::Context& ctx, const std::vector<Row>& rows) {
-  for (auto& r : rows) {
-    std::printf(
-        "{\"device\":\"%s\",\"op\":\"%s\",\"shape\":\"%s\",\"precision\":\"%s\",\"ms\":%.4f,\"gflops\":%.2f,"
-        "\"peak_gflops\":%.2f,\"fraction\":%.4f,\"gbps\":%.2f,\"peak_gbps\":%.2f,\"bound\":\"%s\"}\n",
-        ctx.caps().name.c_str(), r.op.c_str(), r.shape.c_str(), r.precision.c_str(), r.ms, r.gflops,
-        r.peak_gflops, r.fraction, r.gbps, r.peak_gbps, r.memory_bound ? "memory" : "compute");
-  }
+void print_row(const Row& r) {
+  if (r.memory_bound)
+    std::printf("%-12s %-30s %-5s %10.3f %7.1f GB/s %6.1f GB/s %8.1f%%\n", r.op.c_str(), r.shape.c_str(),
+                r.precision.c_str(), r.ms, r.gbps, r.peak_gbps, 100 * r.fraction);
+  else
+    std::printf("%-12s %-30s %-5s %10.3f %10.1f %10.1f %8.1f%%\n", r.op.c_str(), r.shape.c_str(),
+                r.precision.c_str(), r.ms, r.gflops, r.peak_gflops, 100 * r.fraction);
+  std::fflush(stdout);  // rows appear as they are measured
+}
+
+void print_json_row(const vk::Context& ctx, const Row& r) {
+  std::printf(
+      "{\"device\":\"%s\",\"op\":\"%s\",\"shape\":\"%s\",\"precision\":\"%s\",\"ms\":%.4f,\"gflops\":%.2f,"
+      "\"peak_gflops\":%.2f,\"fraction\":%.4f,\"gbps\":%.2f,\"peak_gbps\":%.2f,\"bound\":\"%s\"}\n",
+      ctx.caps().name.c_str(), r.op.c_str(), r.shape.c_str(), r.precision.c_str(), r.ms, r.gflops, r.peak_gflops,
+      r.fraction, r.gbps, r.peak_gbps, r.memory_bound ? "memory" : "compute");
+  std::fflush(stdout);
 }
 
 int run_ops(int argc, char** argv) {
@@ -74,12 +76,16 @@ int run_ops(int argc, char** argv) {
     return 2;
   }
   double copy_gbps = bench::measure_copy_gbps(s);
-  std::vector<Row> rows;
+  if (!json) print_header(ctx, copy_gbps);
+  auto emit = [&](const Row& r) {
+    if (json) print_json_row(ctx, r);
+    else print_row(r);
+  };
   for (auto& prec : precs) {
     s.set_f16_arithmetic(prec.f16_arithmetic);
     // The peak that matters is the arithmetic the op's inner loop runs: f32 unless f16a.
     double peak = bench::measure_fma_peak_gflops(s, prec.f16_arithmetic ? vk::Variant::kF16Arith : vk::Variant::kF32);
-    rows.push_back({"fma_peak", "-", prec.name, 0, peak, peak, 1.0, 0, copy_gbps, false});
+    emit({"fma_peak", "-", prec.name, 0, peak, peak, 1.0, 0, copy_gbps, false});
     for (auto& c : bench::op_cases()) {
       if (!filter.empty() && c.op.find(filter) == std::string::npos) continue;
       auto record = c.setup(s, prec.dtype);
@@ -88,12 +94,9 @@ int run_ops(int argc, char** argv) {
       r.gflops = c.flops / (ms * 1e6);
       r.gbps = c.bytes(prec.dtype) / (ms * 1e6);
       r.fraction = c.memory_bound ? r.gbps / copy_gbps : r.gflops / peak;
-      rows.push_back(r);
-      if (!json) std::fprintf(stderr, "  %s %s %s: %.3f ms\n", c.op.c_str(), c.shape.c_str(), prec.name, ms);
+      emit(r);
     }
   }
-  if (json) print_json(ctx, rows);
-  else print_table(ctx, rows, copy_gbps);
   return 0;
 }
 
