@@ -10,38 +10,6 @@ namespace {
 
 constexpr uint32_t kWG = 256;
 
-// A binding over elements [first, first + count) of `t`, starting at an offset the device
-// accepts; `base` is the number of elements between the binding's start and element `first`.
-struct Window {
-  vk::BufferRef ref;
-  uint32_t base = 0;
-};
-
-Window window(vk::Stream& s, const Tensor& t, int64_t first, int64_t count) {
-  vk::BufferRef r = t.ref();
-  uint64_t es = dtype_size(t.dtype());
-  uint64_t align = std::max<uint64_t>(s.ctx().caps().min_storage_offset_alignment, 4);
-  uint64_t start = r.offset + uint64_t(first) * es;
-  uint64_t aligned = start / align * align;
-  uint64_t end = start + uint64_t(count) * es;
-  Window w;
-  w.ref = {r.buffer, aligned, std::max<uint64_t>((end - aligned + 3) / 4 * 4, 4)};
-  w.base = uint32_t((start - aligned) / es);
-  return w;
-}
-
-// Elements (a multiple of `row`) that one window may hold so that no binding of `es`-byte
-// elements exceeds the device's range, keeping room for the alignment slack.
-int64_t window_rows(vk::Stream& s, const char* op, int64_t row, uint64_t es, int64_t total_rows) {
-  const auto& caps = s.ctx().caps();
-  uint64_t slack = std::max<uint64_t>(caps.min_storage_offset_alignment, 4) + 4;
-  uint64_t max_elems = caps.max_storage_buffer_range > slack ? (caps.max_storage_buffer_range - slack) / es : 0;
-  max_elems = std::min<uint64_t>(max_elems, uint64_t(1) << 31);  // 32-bit indexing in the shaders
-  int64_t rows = row > 0 ? int64_t(max_elems / uint64_t(row)) : total_rows;
-  VKD_OP_CHECK(rows > 0, std::string(op) + ": one row of " + std::to_string(row) +
-                             " elements exceeds the device's storage binding range");
-  return std::min(rows, total_rows);
-}
 
 void check_float(const char* op, const Tensor& x) {
   VKD_OP_CHECK(x.defined(), std::string(op) + ": undefined input");

@@ -8,39 +8,6 @@ namespace vkdream::ops {
 
 namespace {
 
-// A binding over elements [first, first + count) of `t`, starting at an offset the device
-// accepts; `base` is the number of elements between the binding's start and element `first`.
-struct Window {
-  vk::BufferRef ref;
-  uint32_t base = 0;
-};
-
-Window window(vk::Stream& s, const Tensor& t, int64_t first, int64_t count) {
-  vk::BufferRef r = t.ref();
-  uint64_t es = dtype_size(t.dtype());
-  uint64_t align = std::max<uint64_t>(s.ctx().caps().min_storage_offset_alignment, 4);
-  uint64_t start = r.offset + uint64_t(first) * es;
-  uint64_t aligned = start / align * align;
-  uint64_t end = start + uint64_t(count) * es;
-  Window w;
-  w.ref = {r.buffer, aligned, std::max<uint64_t>((end - aligned + 3) / 4 * 4, 4)};
-  w.base = uint32_t((start - aligned) / es);
-  return w;
-}
-
-// How many rows of `row` elements one binding may hold within the device's range (with room for
-// the alignment slack and 32-bit indexing), capped at total_rows.
-int64_t window_rows(vk::Stream& s, const std::string& op, int64_t row, uint64_t es, int64_t total_rows) {
-  const auto& caps = s.ctx().caps();
-  uint64_t slack = std::max<uint64_t>(caps.min_storage_offset_alignment, 4) + 4;
-  uint64_t max_elems = caps.max_storage_buffer_range > slack ? (caps.max_storage_buffer_range - slack) / es : 0;
-  max_elems = std::min<uint64_t>(max_elems, uint64_t(1) << 31);
-  int64_t rows = int64_t(max_elems / uint64_t(std::max<int64_t>(row, 1)));
-  VKD_OP_CHECK(rows > 0, op + ": one row of " + std::to_string(row) +
-                             " elements exceeds the device's storage binding range");
-  return std::min(rows, total_rows);
-}
-
 uint32_t pow2_at_least(uint64_t v) {
   uint32_t p = 1;
   while (p < v) p <<= 1;

@@ -40,6 +40,19 @@ Grid1D grid_1d(vk::Stream& s, uint64_t n, uint32_t wg);
 
 inline uint32_t ceil_div(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
 
+// A binding over elements [first, first + count) of `t`, starting at an offset the device
+// accepts; `base` is the number of elements between the binding's start and element `first`
+// (for views whose offset is not aligned, and for tensors processed in windows of one binding).
+struct Window {
+  vk::BufferRef ref;
+  uint32_t base = 0;
+};
+Window window(vk::Stream& s, const Tensor& t, int64_t first, int64_t count);
+// How many rows of `row` elements of `es` bytes one window may hold within the device's binding
+// range (room left for the alignment slack, 32-bit indexing), capped at total_rows; OpError naming
+// `op` when not even one row fits.
+int64_t window_rows(vk::Stream& s, const std::string& op, int64_t row, uint64_t es, int64_t total_rows);
+
 void check_same_dtype(const char* op, std::initializer_list<const Tensor*> ts);
 
 }  // namespace vkdream::ops
