@@ -43,23 +43,17 @@ struct Run {
 
 using SamplerFn = Tensor (*)(Run& r, Tensor x, const std::vector<float>& sigmas);
 
-// get_ancestral_step(sigma_from, sigma_to, eta) -> (sigma_down, sigma_up).
-inline std::pair<double, double> ancestral_step(double from, double to, double eta) {
-  if (eta == 0.0) return {to, 0.0};
-  double up = std::min(to, eta * std::sqrt(std::max(0.0, to * to * (from * from - to * to) / (from * from))));
-  double down = std::sqrt(std::max(0.0, to * to - up * up));
+// get_ancestral_step(sigma_from, sigma_to, eta) -> (sigma_down, sigma_up), in float32 as
+// k-diffusion computes it on float32 sigma tensors: where the result picks a model timestep (the
+// discrete argmin of dpm_2's midpoint), double rounding can land on the neighbouring table entry.
+inline std::pair<double, double> ancestral_step(double from_d, double to_d, double eta_d) {
+  float from = float(from_d), to = float(to_d), eta = float(eta_d);
+  if (eta == 0.0f) return {to, 0.0};
+  float up = std::min(to, eta * std::sqrt(std::max(0.0f, to * to * (from * from - to * to) / (from * from))));
+  float down = std::sqrt(std::max(0.0f, to * to - up * up));
   return {down, up};
 }
 
-// The same in float32, as k-diffusion computes it on float32 sigma tensors: where the result picks
-// a model timestep (the discrete argmin of dpm_2's midpoint), double rounding can land on the
-// neighbouring table entry.
-inline std::pair<double, double> ancestral_step_f32(float from, float to, float eta) {
-  if (eta == 0.0f) return {to, 0.0};
-  float up = std::min(to, eta * std::sqrt(to * to * (from * from - to * to) / (from * from)));
-  float down = std::sqrt(to * to - up * up);
-  return {down, up};
-}
 // exp(lerp(log(a), log(b), 0.5)) in float32, with torch.lerp's formula for weight 0.5.
 inline float log_midpoint_f32(float a, float b) {
   float la = std::log(a), lb = std::log(b);

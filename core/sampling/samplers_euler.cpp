@@ -118,7 +118,7 @@ Tensor sample_dpm_2_ancestral(Run& r, Tensor x, const std::vector<float>& sig) {
   for (size_t i = 0; i + 1 < sig.size(); ++i) {
     double s = sig[i], sn = sig[i + 1];
     Tensor den = r.denoise(x, s);
-    auto [down, up] = ancestral_step_f32(float(s), float(sn), float(r.opt.eta));
+    auto [down, up] = ancestral_step(s, sn, r.opt.eta);
     r.callback(int(i), x, den, s);
     Tensor d = to_d(r, x, s, den);
     if (down == 0.0) {
