@@ -9,12 +9,19 @@ PACKAGES=(
   libvulkan-dev vulkan-tools mesa-vulkan-drivers vulkan-validationlayers  # Vulkan + lavapipe (CPU device)
   glslang-tools glslang-dev spirv-tools                                    # GLSL -> SPIR-V at build time
   libvkfft-dev libpistache-dev libsimdjson-dev libstb-dev libgtest-dev libicu-dev
+  libcurl4-openssl-dev libssl-dev                                          # server: outbound fetch, webhooks, tests
+  libjpeg62-turbo-dev libwebp-dev                                          # server: JPEG/WebP output, WebP input
+  nodejs npm                                                               # Swagger UI files for GET /docs
 )
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}"
+
+# Swagger UI (npm's swagger-ui-dist, pinned by package-lock.json) into node_modules/, where the server finds it
+# for GET /docs. Install scripts are not run (swagger-ui-dist's only dependency has an analytics postinstall).
+npm ci --ignore-scripts --no-audit --no-fund
 
 BUILD_DIR="${BUILD_DIR:-build}"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release

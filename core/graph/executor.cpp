@@ -109,7 +109,8 @@ struct ExecutionServiceImpl {
 };
 
 Executor::Executor(const NodeRegistry& registry, Host& host, ExecutorOptions options)
-    : registry_(registry), host_(host), cache_(options.cache_budget_bytes) {
+    : registry_(registry), host_(host), cache_(options.cache_budget_bytes),
+      rerun_output_nodes_(options.rerun_output_nodes) {
   host_.add_service(VKD_SERVICE_EXECUTION, 1, ExecutionServiceImpl::table());
 }
 
@@ -123,7 +124,7 @@ std::map<std::string, std::string> Executor::signatures(const Prompt& prompt) {
     if (!n || !nc || !n->inputs.is_object() || active.count(id)) return "";
     active.insert(id);
     std::string fp;
-    if (nc->flags & VKD_NODE_FLAG_ALWAYS_CHANGED) {
+    if ((nc->flags & VKD_NODE_FLAG_ALWAYS_CHANGED) || (rerun_output_nodes_ && nc->output_node())) {
       fp = nonce();
     } else if (nc->fingerprint) {
       NodeCall call(*nc, id, host_.c_host());

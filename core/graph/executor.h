@@ -37,6 +37,9 @@ struct ExecResult {
 
 struct ExecutorOptions {
   uint64_t cache_budget_bytes = 8ull << 30;
+  // Output nodes (SaveImage, ...) always run, even when their inputs are cached: a server that hands the
+  // files to the client and removes them needs them written for every prompt. ComfyUI serves them from the cache.
+  bool rerun_output_nodes = false;
 };
 
 class Executor {
@@ -65,6 +68,7 @@ class Executor {
   const NodeRegistry& registry_;
   Host& host_;
   OutputCache cache_;
+  bool rerun_output_nodes_ = false;
   std::atomic<bool> interrupted_{false};
 };
 

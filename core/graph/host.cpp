@@ -85,7 +85,7 @@ std::vector<std::string> Host::list_files(const std::string& kind) const {
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
-    std::string rel = fs::relative(it->path(), dir, ec).generic_string();
+    std::string rel = it->path().lexically_relative(dir).generic_string();  // symlinks stay as named
     if (!rel.empty() && rel[0] != '.') out.push_back(rel);
   }
   std::sort(out.begin(), out.end());

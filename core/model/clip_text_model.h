@@ -7,6 +7,7 @@
 #pragma once
 #include <vector>
 
+#include "model/embeddings.h"
 #include "model/prompt_tokens.h"
 #include "model/sd15_config.h"
 #include "model/weights.h"
@@ -27,13 +28,19 @@ class CLIPTextModel {
   // final LayerNorm applied, for a batch of token rows [B, 77] (I32). Returns [B, 77, width], and the
   // pooled output [B, width] of the last layer when `pooled` is given.
   Tensor forward(vk::Stream& s, const Tensor& ids, int layer = -1, Tensor* pooled = nullptr) const;
+  // The same from input embeddings x [B, L, width] (token embedding + position embedding already added).
+  Tensor forward_embeds(vk::Stream& s, const Tensor& x, int layer = -1, Tensor* pooled = nullptr) const;
 
-  // ComfyUI's encode_token_weights for one prompt's chunks (tokenize_with_weights output).
-  // Embedding tokens (id -1) are not supported here yet: they throw.
-  CLIPOutput encode(vk::Stream& s, const std::vector<TokenChunk>& chunks, int layer = -1) const;
+  // ComfyUI's encode_token_weights for one prompt's chunks (tokenize_with_weights output). Embedding
+  // tokens (id -1) take their vectors from `embeddings` (process_tokens: the vector replaces the token
+  // embedding, position embedding added as usual; a vector of the wrong width is dropped and the chunk
+  // padded at the end); without a library they throw.
+  CLIPOutput encode(vk::Stream& s, const std::vector<TokenChunk>& chunks, int layer = -1,
+                    const EmbeddingLibrary* embeddings = nullptr) const;
 
   const SD15CLIPConfig& config() const { return cfg_; }
   Weights& weights() { return w_; }
+  const Weights& weights() const { return w_; }
 
  private:
   SD15CLIPConfig cfg_;

@@ -1,6 +1,7 @@
 #include "model/unet.h"
 
 #include <algorithm>
+#include <mutex>
 #include <stdexcept>
 
 #include "ops/activation.h"
@@ -8,6 +9,7 @@
 #include "ops/conv2d.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
+#include "ops/fourier_filter.h"
 #include "ops/layout.h"
 #include "ops/matmul.h"
 #include "ops/norm.h"
@@ -69,7 +71,17 @@ Tensor UNet::spatial_transformer(vk::Stream& s, const WeightScope& w, const Tens
   return ops::conv2d(s, h, as_conv1x1(w["proj_out.weight"]), &w["proj_out.bias"], {1, 0}, &x);
 }
 
-Tensor UNet::forward(vk::Stream& s, const Tensor& x, const std::vector<float>& timesteps, const Tensor& context) const {
+ops::FFTPlans& UNet::fft_plans(vk::Stream& s) const {
+  static std::mutex mu;  // forward is const and may run on several threads
+  std::lock_guard<std::mutex> lock(mu);
+  if (!fft_plans_) fft_plans_ = std::make_shared<ops::FFTPlans>(s.ctx());
+  return *fft_plans_;
+}
+
+Tensor UNet::forward(vk::Stream& s, const Tensor& x, const std::vector<float>& timesteps, const Tensor& context,
+                     const UNetPatches& patches) const {
+  if (patches.freeu && patches.freeu->version != 1 && patches.freeu->version != 2)
+    throw std::invalid_argument("UNet: FreeU version must be 1 or 2, got " + std::to_string(patches.freeu->version));
   if (x.rank() != 4 || x.dim(1) != cfg_.in_channels)
     throw std::invalid_argument("UNet input must be [B, " + std::to_string(cfg_.in_channels) + ", H, W], got " + x.str());
   if (int64_t(timesteps.size()) != x.dim(0))
@@ -123,8 +135,10 @@ Tensor UNet::forward(vk::Stream& s, const Tensor& x, const std::vector<float>& t
   for (int level = levels - 1; level >= 0; --level) {
     for (int r = 0; r <= cfg_.num_res_blocks; ++r, ++idx) {
       auto blk = root.sub("output_blocks." + std::to_string(idx));
-      h = ops::concat(s, {h, skips.back()}, 1);  // [B, C + Cskip, H, W]
+      Tensor hsp = skips.back();
       skips.pop_back();
+      if (patches.freeu) apply_freeu(s, fft_plans(s), *patches.freeu, cfg_.model_channels, h, hsp);
+      h = ops::concat(s, {h, hsp}, 1);  // [B, C + Cskip, H, W]
       h = res_block(s, blk.sub("0"), h, emb_silu);
       int sub = 1;
       if (has_attention(level)) h = spatial_transformer(s, blk.sub(std::to_string(sub++)), h, ctx);

@@ -43,6 +43,10 @@ Tensor VAE::attn_block(vk::Stream& s, const WeightScope& w, const Tensor& x) con
 }
 
 Tensor VAE::decode(vk::Stream& s, const Tensor& latent) const {
+  return ops::clamp01_affine(s, decode_raw(s, latent), 0.5f, 0.5f);  // clamp((x + 1) / 2, 0, 1)
+}
+
+Tensor VAE::decode_raw(vk::Stream& s, const Tensor& latent) const {
   if (latent.rank() != 4 || latent.dim(1) != cfg_.embed_dim)
     throw std::invalid_argument("VAE decode expects [B, " + std::to_string(cfg_.embed_dim) + ", h, w], got " + latent.str());
   const DType dt = w_.storage();
@@ -66,7 +70,7 @@ Tensor VAE::decode(vk::Stream& s, const Tensor& latent) const {
   h = ops::group_norm(s, h, dec["norm_out.weight"], dec["norm_out.bias"], kGroups, kEps, true);
   h = ops::conv2d(s, h, dec["conv_out.weight"], &dec["conv_out.bias"], {1, 1});  // [B, 3, H, W] in ~[-1, 1]
   if (h.dtype() != DType::F32) h = ops::cast(s, h, DType::F32);
-  return ops::clamp01_affine(s, h, 0.5f, 0.5f);  // clamp((x + 1) / 2, 0, 1)
+  return h;
 }
 
 Tensor VAE::encode(vk::Stream& s, const Tensor& image) const {

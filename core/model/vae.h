@@ -14,11 +14,14 @@ class VAE {
 
   // latent [B, z, h, w] -> image [B, 3, 8h, 8w] in [0, 1] (ComfyUI's clamp((x + 1) / 2, 0, 1)), f32.
   Tensor decode(vk::Stream& s, const Tensor& latent) const;
+  // The decoder's own output (about [-1, 1], no clamp), f32: what tiled decoding blends.
+  Tensor decode_raw(vk::Stream& s, const Tensor& latent) const;
   // image [B, 3, H, W] in [0, 1] -> latent [B, z, H/8, W/8]: the posterior mean, f32.
   Tensor encode(vk::Stream& s, const Tensor& image) const;
 
   const SD15VAEConfig& config() const { return cfg_; }
   Weights& weights() { return w_; }
+  const Weights& weights() const { return w_; }
   int downscale() const { return 1 << (int(cfg_.ch_mult.size()) - 1); }
 
  private:

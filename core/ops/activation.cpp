@@ -41,9 +41,12 @@ void unary(vk::Stream& s, const Tensor& x, const Tensor& y, uint32_t op, float m
 }  // namespace
 
 Tensor activation(vk::Stream& s, const Tensor& x, Activation a) {
-  const char* name = a == Activation::kSiLU ? "silu" : a == Activation::kGELU ? "gelu" : "quick_gelu";
+  const char* name = a == Activation::kSiLU        ? "silu"
+                     : a == Activation::kGELU      ? "gelu"
+                     : a == Activation::kQuickGELU ? "quick_gelu"
+                                                   : "round";
   check_float(name, x);
-  VKD_OP_CHECK(uint32_t(a) <= 2, std::string("activation: unknown kind ") + std::to_string(uint32_t(a)));
+  VKD_OP_CHECK(uint32_t(a) <= 2 || a == Activation::kRound, std::string("activation: unknown kind ") + std::to_string(uint32_t(a)));
   Tensor y = Tensor::empty(s.ctx(), x.shape(), x.dtype());
   unary(s, x, y, uint32_t(a), 1.0f, 0.0f, name);
   return y;

@@ -12,6 +12,7 @@ enum class Activation : uint32_t {
   kSiLU = 0,       // x * sigmoid(x)
   kGELU = 1,       // exact erf form, torch default: 0.5 x (1 + erf(x / sqrt 2))
   kQuickGELU = 2,  // x * sigmoid(1.702 x) (CLIP)
+  kRound = 4,      // torch.round: to the nearest integer, halves to even (masks)
 };
 
 // y = a(x), same shape and dtype. GELU is computed in float in every variant.
@@ -19,6 +20,7 @@ Tensor activation(vk::Stream& s, const Tensor& x, Activation a);
 inline Tensor silu(vk::Stream& s, const Tensor& x) { return activation(s, x, Activation::kSiLU); }
 inline Tensor gelu(vk::Stream& s, const Tensor& x) { return activation(s, x, Activation::kGELU); }
 inline Tensor quick_gelu(vk::Stream& s, const Tensor& x) { return activation(s, x, Activation::kQuickGELU); }
+inline Tensor round(vk::Stream& s, const Tensor& x) { return activation(s, x, Activation::kRound); }
 
 // LDM GEGLU after its projection: x [..., 2F] -> [..., F], out = x[..., :F] * gelu(x[..., F:])
 // (exact GELU, in float).

@@ -17,8 +17,13 @@ struct ShaderEntry {
   std::size_t word_count;
 };
 
-// Returns the entry, or nullptr when no shader of that name and variant was compiled.
+// Returns the entry, or nullptr when no shader of that name and variant was compiled (or registered).
 const ShaderEntry* find_shader(std::string_view name, Variant variant);
+
+// Adds SPIR-V at run time (plugins bring their own shaders through the "vkd.gpu" service). The first
+// registration of a (name, variant) wins and lives for the process; returns false when the name was taken by
+// different code.
+bool register_shader(std::string_view name, Variant variant, const uint32_t* words, std::size_t word_count);
 
 extern const ShaderEntry kShaderEntries[];
 extern const std::size_t kShaderEntryCount;

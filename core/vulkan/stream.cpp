@@ -163,6 +163,14 @@ void Stream::dispatch(const Pipeline& p, const std::vector<BufferRef>& inputs,
   dispatches_++;
 }
 
+void Stream::record_external(const std::vector<BufferRef>& reads, const std::vector<BufferRef>& writes,
+                             const std::function<void(VkCommandBuffer)>& record) {
+  begin();
+  hazard(reads.data(), reads.size(), writes.data(), writes.size());
+  record(cmd_);
+  dispatches_++;
+}
+
 std::shared_ptr<Allocation> Stream::staging(size_t bytes) {
   auto a = ctx_.staging().allocate(bytes);
   keep_.push_back(a);

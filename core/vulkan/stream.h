@@ -62,6 +62,13 @@ class Stream {
     dispatch(p, in, out, &pc, sizeof(PC), gx, gy, gz);
   }
 
+  // Lets a library that records its own commands (VkFFT) write into this stream's command buffer.
+  // A barrier goes before them when `reads`/`writes` conflict with earlier work, and later work that
+  // touches those ranges waits for them; barriers among its own commands are the library's job.
+  // Later dispatches rebind pipeline, descriptors and push constants, so it may leave any bound.
+  void record_external(const std::vector<BufferRef>& reads, const std::vector<BufferRef>& writes,
+                       const std::function<void(VkCommandBuffer)>& record);
+
   // Copies host bytes into dst (through staging), in stream order.
   void upload(const BufferRef& dst, const void* src, size_t bytes);
   // Copies src to host memory when the stream is submitted; `dst` must stay valid until then.

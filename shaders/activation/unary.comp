@@ -1,9 +1,9 @@
-// Elementwise unary ops: SiLU, GELU (erf), QuickGELU, and the affine y = x * mul + add.
+// Elementwise unary ops: SiLU, GELU (erf), QuickGELU, the affine y = x * mul + add, and round (half to even).
 // Bindings: 0 x (STORE_T window), 1 y (STORE_T window, out).
 // Push constants: x_base, y_base (elements from each binding's start to the window's first
 //   element), n (elements in the window), row_stride (invocations per grid row, see grid_1d),
 //   mul, add.
-// Spec constants: 0..2 workgroup size, 3 OP (0 SiLU, 1 GELU, 2 QuickGELU, 3 affine),
+// Spec constants: 0..2 workgroup size, 3 OP (0 SiLU, 1 GELU, 2 QuickGELU, 3 affine, 4 round),
 //   4 VEC4 (1: x_base and y_base are multiples of 4; each invocation handles 4 elements).
 // Dispatch: grid_1d over ceil(n / 4) invocations (VEC4) or n invocations.
 // SiLU, QuickGELU and affine compute in ARITH_T; GELU always in float (erfc polynomial).
@@ -34,6 +34,7 @@ ARITH_T apply(ARITH_T v) {
   if (OP == 0u) return v / (ARITH_T(1.0) + exp(-v));
   if (OP == 1u) return ARITH_T(act_gelu(float(v)));
   if (OP == 2u) return v / (ARITH_T(1.0) + exp(ARITH_T(-1.702) * v));
+  if (OP == 4u) return roundEven(v);
   return v * ARITH_T(pc.mul) + ARITH_T(pc.add);
 }
 

@@ -1,5 +1,5 @@
 // Data-driven: every variant of tests/fixtures/graphs/*/validation.json (ComfyUI's own answers) validated
-// against the ComfyUI node schemas in comfy_node_schemas.cpp. Compared: HTTP status, the top-level error
+// against the ComfyUI node schemas the node packs declare (plugins/common/comfy_schemas.cpp). Compared: HTTP status, the top-level error
 // (type, message, details), and per node: class_type, dependent_outputs and each error's type, message,
 // details, input name and extra_info (minus the Python traceback). Error order inside one node is not
 // compared: ComfyUI iterates a Python set there, so its order varies from run to run.
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "graph/comfy_node_schemas.h"
+#include "comfy_schemas.h"
 #include "graph/graph_test_util.h"
 
 namespace vkdream::graph::test {

@@ -34,6 +34,7 @@ const char* act_name(ops::Activation a) {
     case ops::Activation::kSiLU: return "silu";
     case ops::Activation::kGELU: return "gelu";
     case ops::Activation::kQuickGELU: return "quick_gelu";
+    case ops::Activation::kRound: return "round";
   }
   return "?";
 }
@@ -43,6 +44,7 @@ double act_ref(ops::Activation a, double x) {
     case ops::Activation::kSiLU: return ref::silu(x);
     case ops::Activation::kGELU: return ref::gelu(x);
     case ops::Activation::kQuickGELU: return ref::quick_gelu(x);
+    case ops::Activation::kRound: return std::nearbyint(x);
   }
   return 0;
 }
@@ -106,6 +108,18 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ActivationTest,
                            return "case" + std::to_string(info.index / precisions().size()) + "_" +
                                   precision_name(std::get<1>(info.param));
                          });
+
+// torch.round: halves go to the even neighbour, in every precision (masks are rounded this way).
+TEST(ActivationValues, RoundIsHalfToEven) {
+  std::vector<float> xv = {-2.5f, -1.5f, -0.5f, 0.0f, 0.49f, 0.5f, 0.51f, 1.5f, 2.5f, 3.7f, -3.7f, 1.0f, 7.5f};
+  for (const auto& prec : precisions()) {
+    TestStream ts(prec);
+    Tensor x = from_host(ts.s, {int64_t(xv.size())}, prec.dtype, xv);
+    auto got = to_host(ts.s, ops::round(ts.s, x));
+    for (size_t i = 0; i < xv.size(); ++i)
+      EXPECT_EQ(got[i], std::nearbyint(xv[i])) << "round(" << xv[i] << ") " << prec.name;
+  }
+}
 
 // Tails and extremes, element by element: relative error of every value, not just the NMSE
 // (GELU at -5 is -1.4e-6 and must not be swamped by cancellation).

@@ -1,6 +1,6 @@
 // ComfyUI's node schemas (class names, input names, types, defaults, ranges, combo lists, tooltips, outputs)
-// for the nodes the graph goldens use, declared through plugin.hpp without execute functions. The real node
-// plugins can reuse these declarations and attach execute() to them.
+// for the SD1.5 node set, declared through plugin.hpp without execute functions: the node packs in plugins/
+// attach execute() to them, and the validation tests declare them alone.
 #pragma once
 
 #include <string>
@@ -47,5 +47,16 @@ vkd::NodeBuilder repeat_latent_batch(vkd::Plugin& p);
 vkd::NodeBuilder set_latent_noise_mask(vkd::Plugin& p);
 vkd::NodeBuilder image_scale(vkd::Plugin& p);
 vkd::NodeBuilder image_resize_plus(vkd::Plugin& p);  // ComfyUI_essentials "ImageResize+"
+vkd::NodeBuilder vae_loader(vkd::Plugin& p);
+vkd::NodeBuilder lora_loader_model_only(vkd::Plugin& p);
+vkd::NodeBuilder conditioning_set_mask(vkd::Plugin& p);
+vkd::NodeBuilder load_image_mask(vkd::Plugin& p);
+vkd::NodeBuilder preview_image(vkd::Plugin& p);
+vkd::NodeBuilder image_scale_by(vkd::Plugin& p);
+vkd::NodeBuilder image_invert(vkd::Plugin& p);
+vkd::NodeBuilder image_batch(vkd::Plugin& p);
+
+// LoadImage's VALIDATE_INPUTS: `image` names a regular file inside the host's input folder (no escaping it).
+bool input_file_exists(const std::string& image);
 
 }  // namespace vkdream::comfy_schemas

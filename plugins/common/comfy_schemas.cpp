@@ -1,4 +1,4 @@
-#include "graph/comfy_node_schemas.h"
+#include "comfy_schemas.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -244,15 +244,7 @@ B load_image(vkd::Plugin& p) {
   // VALIDATE_INPUTS(image): the file must exist inside the input folder.
   b.validate({"image"}, [](vkd::Context& c) -> std::string {
     std::string image = c.get_string("image");
-    auto* paths = vkd::service<VkdPathsService>(VKD_SERVICE_PATHS);
-    const char* dir = paths ? paths->directory(vkd::host(), "input") : nullptr;
-    namespace fs = std::filesystem;
-    fs::path rel(image);
-    bool escapes = rel.is_absolute();
-    for (const auto& part : rel) escapes = escapes || part == "..";
-    std::error_code ec;
-    if (!dir || escapes || !fs::is_regular_file(fs::path(dir) / rel, ec)) return "Invalid image file: " + image;
-    return "";
+    return input_file_exists(image) ? "" : "Invalid image file: " + image;
   });
   return b;
 }
@@ -407,6 +399,90 @@ B image_resize_plus(vkd::Plugin& p) {
   return b;
 }
 
+B vae_loader(vkd::Plugin& p) {
+  B b = p.node("VAELoader");
+  b.display_name("Load VAE").category("loaders");
+  folder_combo(b, "vae_name", "vae");
+  b.output("VAE");
+  return b;
+}
+B lora_loader_model_only(vkd::Plugin& p) {
+  B b = p.node("LoraLoaderModelOnly");
+  b.display_name("LoraLoaderModelOnly").category("loaders").description(
+      "LoRAs are used to modify diffusion and CLIP models, altering the way in which latents are denoised such as "
+      "applying styles. Multiple LoRA nodes can be linked together.");
+  link(b, "model", "MODEL");
+  folder_combo(b, "lora_name", "loras");
+  float_in(b, "strength_model", 1.0, -100.0, 100.0, 0.01);
+  b.output("MODEL");
+  return b;
+}
+B conditioning_set_mask(vkd::Plugin& p) {
+  B b = p.node("ConditioningSetMask");
+  b.display_name("Conditioning (Set Mask)").category("conditioning");
+  link(b, "conditioning", "CONDITIONING");
+  link(b, "mask", "MASK");
+  float_in(b, "strength", 1.0, 0.0, 10.0, 0.01);
+  combo(b, "set_cond_area", {"default", "mask bounds"});
+  b.output("CONDITIONING");
+  return b;
+}
+B load_image_mask(vkd::Plugin& p) {
+  B b = p.node("LoadImageMask");
+  b.display_name("Load Image (as Mask)").category("mask");
+  folder_combo(b, "image", "input", nullptr, "\"image_upload\": true");
+  combo(b, "channel", {"alpha", "red", "green", "blue"});
+  b.output("MASK");
+  b.validate({"image"}, [](vkd::Context& c) -> std::string {
+    std::string image = c.get_string("image");
+    return input_file_exists(image) ? "" : "Invalid image file: " + image;
+  });
+  return b;
+}
+B preview_image(vkd::Plugin& p) {
+  B b = p.node("PreviewImage");
+  b.display_name("Preview Image").category("image").description("Saves the input images to your ComfyUI output directory.");
+  link(b, "images", "IMAGE");
+  b.input("prompt", "PROMPT", VKD_INPUT_HIDDEN).input("extra_pnginfo", "EXTRA_PNGINFO", VKD_INPUT_HIDDEN);
+  b.output_node();
+  return b;
+}
+B image_scale_by(vkd::Plugin& p) {
+  B b = p.node("ImageScaleBy");
+  b.display_name("Upscale Image By").category("image/upscaling");
+  link(b, "image", "IMAGE");
+  combo(b, "upscale_method", kImageUpscaleMethods);
+  float_in(b, "scale_by", 1.0, 0.01, 8.0, 0.01);
+  b.output("IMAGE");
+  return b;
+}
+B image_invert(vkd::Plugin& p) {
+  B b = p.node("ImageInvert");
+  b.display_name("Invert Image").category("image");
+  link(b, "image", "IMAGE");
+  b.output("IMAGE");
+  return b;
+}
+B image_batch(vkd::Plugin& p) {
+  B b = p.node("ImageBatch");
+  b.display_name("Batch Images").category("image");
+  link(b, "image1", "IMAGE");
+  link(b, "image2", "IMAGE");
+  b.output("IMAGE");
+  return b;
+}
+
+bool input_file_exists(const std::string& image) {
+  auto* paths = vkd::service<VkdPathsService>(VKD_SERVICE_PATHS);
+  const char* dir = paths ? paths->directory(vkd::host(), "input") : nullptr;
+  namespace fs = std::filesystem;
+  fs::path rel(image);
+  bool escapes = rel.is_absolute() || image.empty();
+  for (const auto& part : rel) escapes = escapes || part == "..";
+  std::error_code ec;
+  return dir && !escapes && fs::is_regular_file(fs::path(dir) / rel, ec);
+}
+
 void declare_all(vkd::Plugin& p) {
   checkpoint_loader_simple(p);
   clip_text_encode(p);
@@ -437,6 +513,14 @@ void declare_all(vkd::Plugin& p) {
   set_latent_noise_mask(p);
   image_scale(p);
   image_resize_plus(p);
+  vae_loader(p);
+  lora_loader_model_only(p);
+  conditioning_set_mask(p);
+  load_image_mask(p);
+  preview_image(p);
+  image_scale_by(p);
+  image_invert(p);
+  image_batch(p);
 }
 
 }  // namespace vkdream::comfy_schemas

@@ -1,0 +1,10 @@
+// The `vkdream` subcommands that need no HTTP: `run` (execute one API-format prompt file) and `nodes` (print the
+// /object_info JSON of every loaded node).
+#pragma once
+
+namespace vkdream::cli {
+
+int run_command(int argc, char** argv);
+int nodes_command(int argc, char** argv);
+
+}  // namespace vkdream::cli
