@@ -11,8 +11,10 @@ PACKAGES=(
   libvkfft-dev libpistache-dev libsimdjson-dev libstb-dev libgtest-dev libicu-dev
   libcurl4-openssl-dev libssl-dev                                          # server: outbound fetch, webhooks, tests
   libjpeg62-turbo-dev libwebp-dev                                          # server: JPEG/WebP output, WebP input
-  nodejs npm                                                               # Swagger UI files for GET /docs
 )
+# Node.js + npm fetch the Swagger UI files for GET /docs; a machine that already has npm (e.g. NodeSource's
+# nodejs, which conflicts with Debian's npm package) keeps its own.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
