@@ -184,7 +184,7 @@ TEST(PngWriter, RoundTripsPixelsAndTextChunks) {
 // Against a real ComfyUI SaveImage output (shared test data, when present): the text chunk we write for the
 // same keyword and text is byte-identical to PIL's, CRC included, and sits in the same place.
 TEST(PngWriter, MatchesComfyUISaveImageChunks) {
-  const std::string path = VKDREAM_TESTDATA_DIR "/graphs/img2img_template_imageresize/output/ComfyUI_00001_.png";
+  const std::string path = VKDREAM_FIXTURES_DIR "/graphs/img2img_template_imageresize/output/ComfyUI_00001_.png";
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) GTEST_SKIP() << "no " << path;
   std::string comfy(1 << 20, '\0');
