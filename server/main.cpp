@@ -19,6 +19,7 @@ static int usage(FILE* to) {
                "  vkdream serve [options]        HTTP server (port 3000 serving API, port 8188 ComfyUI API)\n"
                "  vkdream run PROMPT.json [...]  run one prompt without the server (vkdream run --help)\n"
                "  vkdream nodes [...]            print /object_info of every loaded node\n"
+               "  vkdream tiny-checkpoint DIR    write the tiny SD1.5-layout test checkpoint (random weights)\n"
                "  vkdream --version\n");
   return to == stdout ? 0 : 2;
 }
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   const char* cmd = argv[1];
   if (!std::strcmp(cmd, "run")) return vkdream::cli::run_command(argc, argv);
   if (!std::strcmp(cmd, "nodes")) return vkdream::cli::nodes_command(argc, argv);
+  if (!std::strcmp(cmd, "tiny-checkpoint")) return vkdream::cli::tiny_checkpoint_command(argc, argv);
   if (!std::strcmp(cmd, "serve")) {
 #ifdef VKDREAM_HAVE_HTTP
     return vkdream::server::serve_main(argc, argv);

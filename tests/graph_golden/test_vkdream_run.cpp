@@ -72,5 +72,20 @@ TEST(VkdreamRun, NodesListsTheNodeSet) {
   EXPECT_EQ(info.size(), 37u);
 }
 
+// `vkdream tiny-checkpoint DIR` (the fallback of scripts/serve) writes the same files the tests generate.
+TEST(VkdreamRun, TinyCheckpointWritesTheTestCheckpoints) {
+  const fs::path dir = fs::path(VKDREAM_BUILD_DIR) / "graph-out" / "cli-tiny";
+  fs::remove_all(dir);
+  CliResult r = run_cli("tiny-checkpoint " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const fs::path ref = fs::path(VKDREAM_BUILD_DIR) / "tiny-sd15";
+  models_dir();  // makes sure the reference files exist
+  for (const char* f : {"tiny-sd15.safetensors", "tiny-sd15-fp16.safetensors"}) {
+    ASSERT_TRUE(fs::exists(dir / f)) << f;
+    EXPECT_EQ(fs::file_size(dir / f), fs::file_size(ref / f)) << f;
+  }
+  EXPECT_NE(run_cli("tiny-checkpoint").status, 0);  // usage error
+}
+
 }  // namespace
 }  // namespace vkdream::graph_golden
