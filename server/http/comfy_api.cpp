@@ -28,13 +28,6 @@ HttpResponse comfy_error(int status, const std::string& type, const std::string&
   return HttpResponse::json(status, JsonValue::object({{"error", err}, {"node_errors", JsonValue::object()}}));
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return std::nullopt;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 bool truthy(const std::string& v) { return v == "true" || v == "1" || v == "True"; }
 

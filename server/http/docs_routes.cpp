@@ -5,6 +5,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "route_util.h"
 #include "safe_path.h"
 
 namespace vkdream::server {
@@ -41,13 +42,6 @@ JsonValue prompt_responses() {
   })J");
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return std::nullopt;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 std::string mime_of(const std::string& name) {
   auto ends = [&](const char* ext) {

@@ -1,8 +1,18 @@
 #include "route_util.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 namespace vkdream::server {
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return std::nullopt;
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
 
 using graph::JsonValue;
 

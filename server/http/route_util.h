@@ -9,6 +9,9 @@
 
 namespace vkdream::server {
 
+// The whole file, or nullopt when it cannot be opened.
+std::optional<std::string> read_file(const std::string& path);
+
 // Parses the request body as JSON: 415 when a Content-Type other than application/json is given (unless
 // any_content_type: ComfyUI reads JSON whatever the header says, and its clients rely on that), 400 when the
 // text is not JSON or breaks the nesting/string limits. Strings may be as long as a base64 input image; the

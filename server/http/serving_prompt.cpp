@@ -12,6 +12,7 @@
 #include "media/image_input.h"
 #include "net/fetch.h"
 #include "net/webhook.h"
+#include "route_util.h"
 #include "safe_path.h"
 
 namespace vkdream::server {
@@ -27,13 +28,6 @@ HttpResponse bad(const std::string& message, const std::string& location) {
 
 bool is_http_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return std::nullopt;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // Resolves one `image` input to a file name in INPUT_DIR (writing fetched or decoded bytes there).
 std::string resolve_image(ServerContext& ctx, PreparedPrompt& prep, const std::string& node_id,
