@@ -1,56 +1,10 @@
 // End to end with the real graph runtime: the in-tree SD1.5 node packs and the tiny checkpoint behind
-// /workflow/sd1.5/txt2img and ComfyUI's /prompt. Skipped when the build has no node packs or no tiny checkpoint
-// (they come from the plugins/ targets and the model tests).
-#include "engine_runtime.h"
-#include "model/tiny_sd15.h"
+// /workflow/sd1.5/txt2img, /workflow/sd1.5/img2img and ComfyUI's /prompt.
 #include "media/base64.h"
 #include "media/image_decode.h"
-#include "test_http_support.h"
+#include "sd15_server_fixture.h"
 
 namespace vkdream::server::test {
-
-namespace {
-
-std::string tiny_checkpoint() {
-  const char* env = std::getenv("VKDREAM_TINY_CHECKPOINT");
-  return env ? env : std::string(VKDREAM_TINY_DIR) + "/tiny-sd15.safetensors";
-}
-
-}  // namespace
-
-class SD15ServerTest : public ServerTest {
- public:
-  std::unique_ptr<graph::Engine> engine;
-  std::unique_ptr<EngineRuntime> engine_runtime;
-
-  void SetUp() override {
-    ServerTest::SetUp();
-    if (!std::getenv("VKDREAM_TINY_CHECKPOINT")) model::ensure_tiny_sd15(VKDREAM_TINY_DIR);
-    ASSERT_TRUE(fs::exists(tiny_checkpoint())) << tiny_checkpoint();
-    ASSERT_TRUE(fs::exists(std::string(VKDREAM_PLUGIN_DIR))) << "no node packs in " << VKDREAM_PLUGIN_DIR;
-    fs::create_symlink(tiny_checkpoint(), root / "models/checkpoints/tiny.safetensors");
-    graph::EngineOptions eo;
-    eo.plugin_paths = {VKDREAM_PLUGIN_DIR};
-    for (const char* kind : {"input", "output", "temp", "models"}) eo.directories[kind] = (root / kind).string();
-    eo.log = [](int, const std::string&, const std::string&) {};
-    engine = std::make_unique<graph::Engine>(eo);
-    ASSERT_TRUE(engine->registry().find("KSampler") && engine->registry().find("SaveImage"));
-    engine_runtime = std::make_unique<EngineRuntime>(*engine);
-    config.workflow_dir = std::string(VKDREAM_SOURCE_DIR) + "/workflows";
-  }
-  void start_real() {
-    server = std::make_unique<Server>(config, *engine_runtime);
-    server->set_log_sink([](const std::string&) {});
-    server->start();
-    server->mark_warm();
-  }
-  void TearDown() override {
-    server.reset();
-    engine_runtime.reset();
-    engine.reset();
-    ServerTest::TearDown();
-  }
-};
 
 TEST_F(SD15ServerTest, Txt2ImgWorkflowReturnsAPng) {
   start_real();
