@@ -52,7 +52,8 @@ ServerContext::ServerContext(ServerConfig cfg, Runtime& rt)
     : config(std::move(cfg)),
       runtime(rt),
       history(config.history_max_items),
-      webhooks({config.webhook_secret, config.webhook_retries, net::EgressPolicy::from_env()}, metrics),
+      egress(net::EgressPolicy::from_env()),
+      webhooks({config.webhook_secret, config.webhook_retries, egress}, metrics),
       queue(rt, config.max_queue_depth) {
   workflows = workflows::load_workflow_dir(workflow_dir(config));
   dynamic_values.enum_values = [this](std::string_view source) -> std::vector<std::string> {

@@ -12,6 +12,7 @@
 #include "job_queue.h"
 #include "metrics.h"
 #include "runtime.h"
+#include "net/egress_policy.h"
 #include "webhook_dispatcher.h"
 #include "workflows/workflow_template.h"
 
@@ -22,6 +23,7 @@ struct ServerContext {
   Runtime& runtime;
   Metrics metrics;
   History history;
+  net::EgressPolicy egress;  // EGRESS_ALLOW as it was at start-up, for image URLs and webhooks alike
   WebhookDispatcher webhooks;
   workflows::LoadedWorkflows workflows;
   workflows::DynamicValues dynamic_values;

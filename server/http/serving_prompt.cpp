@@ -36,7 +36,7 @@ std::string resolve_image(ServerContext& ctx, PreparedPrompt& prep, const std::s
   std::string bytes;
   if (is_http_url(value)) {
     net::FetchOptions fo;
-    fo.policy = net::EgressPolicy::from_env();
+    fo.policy = ctx.egress;
     fo.max_bytes = limits.max_encoded_bytes;
     try {
       bytes = net::fetch_image(value, fo).body;

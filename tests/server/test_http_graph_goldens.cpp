@@ -10,6 +10,7 @@
 #include "media/base64.h"
 #include "media/image_decode.h"
 #include "sd15_server_fixture.h"
+#include "test_net_loopback_server.h"
 
 namespace vkdream::server::test {
 namespace {
@@ -143,6 +144,33 @@ TEST_F(ServerGraphGoldens, WorkflowEndpointsGiveComfyUIsImages) {
       "sampler_name": "euler", "scheduler": "normal", "denoise": 0.8, "checkpoint": "tiny-sd15.safetensors"}})",
            {}, 600000);
   expect_golden_image(r, "img2img_template_imageresize", "/workflow/sd1.5/img2img");
+}
+
+// The img2img template with its image as an http URL on a loopback server: refused under the default egress
+// rules (loopback is a private address), fetched once EGRESS_ALLOW names it, and then ComfyUI's image.
+TEST_F(ServerGraphGoldens, Img2ImgFromALoopbackUrl) {
+  const std::string photo = read_bytes(kGraphs / "img2img_template_imageresize/input/photo.png");
+  vkdream::test::LoopbackHttpServer images([&](const vkdream::test::ReceivedRequest&) {
+    return vkdream::test::LoopbackHttpServer::response(200, photo, "", "image/png");
+  });
+  const std::string body = R"({"input": {
+      "prompt": "a cozy cabin in the woods", "negative_prompt": "text, watermark", "image": ")" +
+                           images.url("/photo.png") + R"(", "width": 64, "height": 64, "interpolation": "nearest",
+      "seed": 81, "steps": 8, "denoise": 0.8, "checkpoint": "tiny-sd15.safetensors"}})";
+  unsetenv("EGRESS_ALLOW");
+  start_real();
+  auto r = http("POST", url("/workflow/sd1.5/img2img"), body, {}, 600000);
+  EXPECT_EQ(r.status, 400) << r.body.substr(0, 1000);
+  EXPECT_EQ(r.json().find("location")->as_string(), "prompt.10.inputs.image") << r.body.substr(0, 1000);
+  EXPECT_TRUE(images.requests().empty());  // refused before connecting
+  server.reset();
+
+  setenv("EGRESS_ALLOW", "127.0.0.1/32", 1);
+  start_real();
+  unsetenv("EGRESS_ALLOW");
+  r = http("POST", url("/workflow/sd1.5/img2img"), body, {}, 600000);
+  expect_golden_image(r, "img2img_template_imageresize", "/workflow/sd1.5/img2img with an image URL");
+  EXPECT_EQ(images.requests().size(), 1u);
 }
 
 TEST_F(ServerGraphGoldens, ValidationVariantsGetComfyUIsAnswersOnPort8188) {
