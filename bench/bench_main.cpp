@@ -2,12 +2,15 @@
 // peaks measured in the same run.
 //   vkdream-bench ops [--json] [--precision f32|f16|f16a|all] [--filter SUBSTR]
 //   vkdream-bench devices
+//   vkdream-bench make-checkpoint [PATH] [--f32]     (see model_bench.h)
+//   vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a]
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <string>
 #include <vector>
 
+#include "bench/model_bench.h"
 #include "bench/op_cases.h"
 #include "bench/peak.h"
 #include "bench/timing.h"
@@ -21,6 +24,8 @@ int usage() {
   std::fprintf(stderr,
                "usage: vkdream-bench ops [--json] [--precision f32|f16|f16a|all] [--filter SUBSTR]\n"
                "       vkdream-bench devices\n"
+               "       vkdream-bench make-checkpoint [PATH] [--f32]\n"
+               "       vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a]\n"
                "VKDREAM_DEVICE selects the device (index or name).\n");
   return 2;
 }
@@ -110,6 +115,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (!std::strcmp(argv[1], "ops")) return run_ops(argc, argv);
+    if (!std::strcmp(argv[1], "make-checkpoint")) return bench::run_make_checkpoint(argc, argv);
+    if (!std::strcmp(argv[1], "unet")) return bench::run_model_bench(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vkdream-bench: %s\n", e.what());
     return 1;

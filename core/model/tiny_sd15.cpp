@@ -91,8 +91,9 @@ size_t tensor_bytes(const SD15Tensor& t, TinyPrecision p) {
   return n * es;
 }
 
-std::string header_json(const std::vector<SD15Tensor>& ts, TinyPrecision p) {
-  std::string h = std::string("{\"__metadata__\":{\"format\":\"pt\",\"description\":\"") + kTinySD15Description + "\"}";
+std::string header_json(const std::vector<SD15Tensor>& ts, TinyPrecision p,
+                        const std::string& description = kTinySD15Description) {
+  std::string h = std::string("{\"__metadata__\":{\"format\":\"pt\",\"description\":\"") + description + "\"}";
   uint64_t off = 0;
   for (const auto& t : ts) {
     const char* dt = t.role == SD15Role::PositionIds ? "I64" : p == TinyPrecision::F32 ? "F32" : "F16";
@@ -276,6 +277,36 @@ TinySD15Paths ensure_tiny_sd15(const std::string& dir) {
   if (fs::file_size(a, e1) == kTinySD15F32Bytes && !e1 && fs::file_size(b, e2) == kTinySD15F16Bytes && !e2)
     return {a.string(), b.string()};
   return write_tiny_sd15(dir);
+}
+
+uint64_t write_generated_sd15(const std::string& path, const SD15Config& cfg, TinyPrecision p,
+                              const std::string& description) {
+  auto ts = sd15_tensor_layout(cfg);
+  std::sort(ts.begin(), ts.end(), [](const SD15Tensor& a, const SD15Tensor& b) { return a.name < b.name; });
+  const std::string h = header_json(ts, p, description);
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+  if (!f) throw std::runtime_error("cannot create '" + tmp + "'");
+  uint64_t n = h.size(), total = 8 + h.size();
+  f.write(reinterpret_cast<const char*>(&n), 8);
+  f.write(h.data(), std::streamsize(h.size()));
+  for (const auto& t : ts) {
+    std::vector<uint8_t> bytes = tiny_sd15_tensor_bytes(t, p);
+    f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    total += bytes.size();
+  }
+  f.close();
+  if (!f) {
+    std::filesystem::remove(tmp);
+    throw std::runtime_error("cannot write '" + tmp + "'");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp);
+    throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+  }
+  return total;
 }
 
 }  // namespace vkdream::model

@@ -65,4 +65,10 @@ TinySD15Paths write_tiny_sd15(const std::string& dir);
 // As write_tiny_sd15, but keeps files that already exist with the right sizes.
 TinySD15Paths ensure_tiny_sd15(const std::string& dir);
 
+// Any SD1.x architecture filled by the same generator (for benchmarks: write_generated_sd15(path,
+// sd15_base_config(), F16) is a full-size SD1.5-shaped checkpoint of random-looking weights, 2.1 GB). Streams
+// tensor by tensor into a temporary file renamed at the end; returns the file size.
+uint64_t write_generated_sd15(const std::string& path, const SD15Config& cfg, TinyPrecision p,
+                              const std::string& description);
+
 }  // namespace vkdream::model
