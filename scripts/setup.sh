@@ -11,6 +11,8 @@ PACKAGES=(
   libvkfft-dev libpistache-dev libsimdjson-dev libstb-dev libgtest-dev libicu-dev
   libcurl4-openssl-dev libssl-dev                                          # server: outbound fetch, webhooks, tests
   libjpeg62-turbo-dev libwebp-dev                                          # server: JPEG/WebP output, WebP input
+  curl                                                                     # scripts/fetch-model
+  chromium                                                                 # server test: /docs in headless Chromium
 )
 # Node.js + npm fetch the Swagger UI files for GET /docs; a machine that already has npm (e.g. NodeSource's
 # nodejs, which conflicts with Debian's npm package) keeps its own.
