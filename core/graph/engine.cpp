@@ -65,9 +65,10 @@ ValidationResult Engine::validate(const JsonValue& graph, const std::vector<std:
   return validate_prompt(prompt_from_json(graph), registry_, partial);
 }
 
-ExecResult Engine::execute(const ValidationResult& validated, const std::string& prompt_id, const EventFn& on_event) {
+ExecResult Engine::execute(const ValidationResult& validated, const std::string& prompt_id, const EventFn& on_event,
+                           const JsonValue& extra_data) {
   std::lock_guard<std::mutex> lock(run_mu_);
-  return executor_->execute(validated.prompt, validated.good_outputs, prompt_id, on_event);
+  return executor_->execute(validated.prompt, validated.good_outputs, prompt_id, on_event, extra_data);
 }
 
 void Engine::clear_cache() {

@@ -62,8 +62,10 @@ class Engine {
   ValidationResult validate(const JsonValue& graph, const std::vector<std::string>* partial_targets = nullptr) const;
 
   // Runs a validated prompt on the calling thread; concurrent calls are serialised (one prompt at a time per
-  // device). Never throws for a node failure: the result carries ComfyUI's execution_error.
-  ExecResult execute(const ValidationResult& validated, const std::string& prompt_id, const EventFn& on_event = {});
+  // device). Never throws for a node failure: the result carries ComfyUI's execution_error. extra_data: the
+  // request's extra_data (its "extra_pnginfo" goes into SaveImage's PNG text chunks).
+  ExecResult execute(const ValidationResult& validated, const std::string& prompt_id, const EventFn& on_event = {},
+                     const JsonValue& extra_data = JsonValue::object());
 
   // Thread-safe: stops the running prompt (if any) at its next node or sampler step.
   void interrupt() { executor_->interrupt(); }

@@ -65,6 +65,7 @@ JsonValue format_value(const VkdValue& v) {
 struct Executor::Run {
   Executor* self;
   const Prompt* prompt;
+  const JsonValue* extra_data;  // the request's extra_data (hidden EXTRA_PNGINFO comes from it)
   std::string prompt_id;
   const EventFn* on_event;
   std::map<std::string, std::string> sigs;
@@ -220,6 +221,11 @@ bool Executor::run_node(Run& run, const std::string& node_id) {
     if (spec.category == VKD_INPUT_HIDDEN) {
       if (spec.type == "UNIQUE_ID") call.set_literal(k, JsonValue::string(node_id));
       if (spec.type == "PROMPT") call.set_literal(k, JsonValue::string(run.prompt->to_json().dump()));
+      // ComfyUI: extra_data.get("extra_pnginfo"), None (input left unset) when absent or null.
+      if (spec.type == "EXTRA_PNGINFO")
+        if (const JsonValue* e = run.extra_data->is_object() ? run.extra_data->find("extra_pnginfo") : nullptr;
+            e && !e->is_null())
+          call.set_literal(k, JsonValue::string(e->dump()));
       continue;
     }
     const JsonValue* v = n->inputs.find(spec.name);
@@ -288,11 +294,12 @@ bool Executor::run_node(Run& run, const std::string& node_id) {
 }
 
 ExecResult Executor::execute(const Prompt& prompt, const std::vector<std::string>& outputs,
-                             const std::string& prompt_id, const EventFn& on_event) {
+                             const std::string& prompt_id, const EventFn& on_event, const JsonValue& extra_data) {
   interrupted_.store(false);
   Run run;
   run.self = this;
   run.prompt = &prompt;
+  run.extra_data = &extra_data;
   run.prompt_id = prompt_id;
   run.on_event = &on_event;
   {

@@ -46,9 +46,10 @@ class Executor {
  public:
   Executor(const NodeRegistry& registry, Host& host, ExecutorOptions options = {});
 
-  // prompt: as returned by validate_prompt (literals coerced); outputs: its good_outputs.
+  // prompt: as returned by validate_prompt (literals coerced); outputs: its good_outputs. extra_data: the
+  // request's extra_data object (ComfyUI's; its "extra_pnginfo" fills the hidden EXTRA_PNGINFO inputs).
   ExecResult execute(const Prompt& prompt, const std::vector<std::string>& outputs, const std::string& prompt_id,
-                     const EventFn& on_event = {});
+                     const EventFn& on_event = {}, const JsonValue& extra_data = JsonValue::object());
 
   // Thread-safe: the running prompt stops before its next node (and nodes polling the host's interrupt
   // service stop inside). Cleared when the next prompt starts.

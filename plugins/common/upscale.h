@@ -1,6 +1,6 @@
 // comfy.utils.common_upscale on NCHW device tensors: optional center crop to the target aspect, then
-// torch interpolate (nearest-exact, bilinear, area, bicubic, nearest) or PIL's 8-bit lanczos. Shared by the latent
-// and image packs.
+// torch interpolate (nearest-exact, bilinear, area, bicubic, nearest), PIL's 8-bit lanczos or ComfyUI's bislerp.
+// Shared by the latent and image packs.
 #pragma once
 
 #include <cmath>
@@ -8,6 +8,7 @@
 
 #include "ops/layout.h"
 #include "ops/resize.h"
+#include "ops/resize_bislerp.h"
 #include "ops/resize_lanczos.h"
 #include "pack_util.h"
 
@@ -42,6 +43,7 @@ inline Tensor common_upscale(vk::Stream& s, const Tensor& x, int64_t width, int6
   }
   if (width <= 0 || height <= 0) value_error("upscale to an empty size");
   if (method == "lanczos") return ops::resize_lanczos_u8(s, src, height, width);  // PIL on 8-bit, as comfy.utils
+  if (method == "bislerp") return ops::resize_bislerp(s, src, height, width);      // after the crop, as comfy.utils
   return ops::resize(s, src, height, width, resize_mode(method));
 }
 

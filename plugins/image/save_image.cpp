@@ -1,9 +1,9 @@
-// SaveImage / PreviewImage (nodes.py, folder_paths.get_save_image_path): each image of the batch as
-// <prefix>_<counter:05>_.png with the prompt as a "prompt" text chunk; the counter continues after the highest
-// one already in the folder; the ui reports {"images": [{filename, subfolder, type}]}.
+// SaveImage / PreviewImage (nodes.py): each image of the batch as <prefix>_<counter:05>_.png in the folder
+// get_save_image_path gives (save_path.h: prefix variables, subfolders, the counter), with the prompt as a
+// "prompt" text chunk and one chunk per extra_pnginfo key; the ui reports {"images": [{filename, subfolder, type}]}.
 #include <algorithm>
-#include <cctype>
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <random>
 
@@ -11,29 +11,13 @@
 #include "image.h"
 #include "media/png_writer.h"
 #include "pack_util.h"
+#include "save_path.h"
 
 namespace vkdream::packs::image {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-// ComfyUI's counter: files named <filename>_<digits>_..., the highest digits + 1 (1 when none).
-int next_counter(const fs::path& folder, const std::string& filename) {
-  int best = 0;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(folder, ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.size() <= filename.size() + 1 || name.compare(0, filename.size(), filename) != 0 ||
-        name[filename.size()] != '_')
-      continue;
-    size_t i = filename.size() + 1, j = i;
-    while (j < name.size() && std::isdigit(static_cast<unsigned char>(name[j]))) ++j;
-    if (j == i || j >= name.size() || name[j] != '_') continue;
-    best = std::max(best, std::atoi(name.substr(i, j - i).c_str()));
-  }
-  return best + 1;
-}
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
@@ -46,22 +30,22 @@ void save(vkd::Context& c, const char* folder_kind, const std::string& type, std
   const char* dir = paths ? paths->directory(vkd::host(), folder_kind) : nullptr;
   if (!dir) value_error(std::string("no '") + folder_kind + "' folder is configured");
   const int64_t B = images.dim(0), H = images.dim(1), W = images.dim(2), C = images.dim(3);
-  prefix = replace_all(replace_all(prefix, "%width%", std::to_string(W)), "%height%", std::to_string(H));
+  std::time_t t = std::time(nullptr);
+  std::tm now{};
+  localtime_r(&t, &now);
+  SaveImagePath where = get_save_image_path(prefix, py_abspath(dir), W, H, now);
+  fs::path folder(where.full_output_folder);
+  const std::string& filename = where.filename;
+  int64_t counter = where.counter;
 
-  fs::path out_dir = fs::weakly_canonical(fs::path(dir));
-  fs::path rel = fs::path(prefix).lexically_normal();
-  fs::path subfolder = rel.parent_path();
-  std::string filename = rel.filename().string();
-  fs::path folder = (out_dir / subfolder).lexically_normal();
-  auto [a, b] = std::mismatch(out_dir.begin(), out_dir.end(), folder.begin(), folder.end());
-  if (a != out_dir.end() || rel.is_absolute())
-    value_error("Saving image outside the output folder is not allowed. full_output_folder: " + folder.string() +
-                ", output_dir: " + out_dir.string());
-  fs::create_directories(folder);
-  int counter = next_counter(folder, filename);
-
+  // PngInfo: "prompt" then one chunk per key of extra_pnginfo, each json.dumps (ASCII) of the value.
   std::vector<media::PngTextChunk> texts;
-  if (c.has("prompt")) texts.push_back({"prompt", c.get_string("prompt")});
+  if (c.has("prompt")) texts.push_back({"prompt", json_ensure_ascii(c.get_string("prompt"))});
+  if (c.has("extra_pnginfo")) {
+    graph::JsonValue extra = graph::parse_json(c.get_string("extra_pnginfo"));
+    if (extra.is_object())
+      for (const auto& [key, value] : extra.members()) texts.push_back({key, json_ensure_ascii(value.dump())});
+  }
 
   NodeStream ns;
   std::vector<float> px = to_host(ns, images);
@@ -75,13 +59,13 @@ void save(vkd::Context& c, const char* folder_kind, const std::string& type, std
       v = std::isnan(v) ? 0.0f : std::clamp(v, 0.0f, 255.0f);
       bytes[k] = uint8_t(v);
     }
-    char counter_str[16];
-    std::snprintf(counter_str, sizeof counter_str, "%05d", counter);
+    char counter_str[32];
+    std::snprintf(counter_str, sizeof counter_str, "%05lld", static_cast<long long>(counter));
     std::string file = replace_all(filename, "%batch_num%", std::to_string(i)) + "_" + counter_str + "_.png";
     media::write_png_file((folder / file).string(), bytes.data(), int(W), int(H), int(C), texts);
     graph::JsonValue r = graph::JsonValue::object();
     r.set("filename", graph::JsonValue::string(file));
-    r.set("subfolder", graph::JsonValue::string(subfolder.generic_string()));
+    r.set("subfolder", graph::JsonValue::string(where.subfolder));
     r.set("type", graph::JsonValue::string(type));
     results.push(std::move(r));
     ++counter;

@@ -17,6 +17,10 @@ class EngineRuntime : public Runtime {
                             const graph::EventFn& on_event) override {
     return engine_.execute(v, id, on_event);
   }
+  graph::ExecResult execute(const graph::ValidationResult& v, const std::string& id, const graph::EventFn& on_event,
+                            const graph::JsonValue& extra_data) override {
+    return engine_.execute(v, id, on_event, extra_data);
+  }
   void interrupt() override { engine_.interrupt(); }
   graph::JsonValue object_info() override { return engine_.object_info(); }
   graph::JsonValue object_info(const std::string& class_type) override {

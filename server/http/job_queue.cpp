@@ -235,7 +235,7 @@ void JobQueue::executor_loop() {
           job->messages.emplace_back(e.type, std::move(data));
         }
         if (job->on_event) job->on_event(e);
-      });
+      }, job->extra_data);
     } catch (const std::exception& ex) {
       job->result = graph::ExecResult{};
       job->result.error = graph::JsonValue::object({{"exception_message", graph::JsonValue::string(ex.what())},

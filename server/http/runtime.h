@@ -21,6 +21,12 @@ class Runtime {
   // Called from the executor thread only, one prompt at a time.
   virtual graph::ExecResult execute(const graph::ValidationResult& validated, const std::string& prompt_id,
                                     const graph::EventFn& on_event) = 0;
+  // The same with the request's extra_data (ComfyUI's extra_pnginfo for SaveImage); a runtime without a use
+  // for it runs the prompt as above.
+  virtual graph::ExecResult execute(const graph::ValidationResult& validated, const std::string& prompt_id,
+                                    const graph::EventFn& on_event, const graph::JsonValue& extra_data) {
+    return execute(validated, prompt_id, on_event);
+  }
   // Thread-safe: stops the running prompt at its next node or sampler step.
   virtual void interrupt() = 0;
   virtual graph::JsonValue object_info() = 0;

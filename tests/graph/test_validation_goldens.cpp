@@ -1,5 +1,6 @@
 // Data-driven: every variant of tests/fixtures/graphs/*/validation.json (ComfyUI's own answers) validated
-// against the ComfyUI node schemas the node packs declare (plugins/common/comfy_schemas.cpp). Compared: HTTP status, the top-level error
+// against the node schemas of the built node packs (the .so files in <build>/plugins, loaded by a graph::Engine
+// as the server does), so what ships is what is checked. Compared: HTTP status, the top-level error
 // (type, message, details), and per node: class_type, dependent_outputs and each error's type, message,
 // details, input name and extra_info (minus the Python traceback). Error order inside one node is not
 // compared: ComfyUI iterates a Python set there, so its order varies from run to run.
@@ -7,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "comfy_schemas.h"
+#include "graph/engine.h"
 #include "graph/graph_test_util.h"
 
 namespace vkdream::graph::test {
@@ -104,30 +105,28 @@ std::vector<Mismatch> compare_variant(const ValidationResult& r, const JsonValue
 }
 
 struct GoldenEnv {
-  Host host;
-  NodeRegistry registry{host.c_host()};
   fs::path root;
-  GoldenEnv() {
-    vkd::host_ref() = host.c_host();  // the schemas' in-process callbacks use the host of this test
-    static vkd::Plugin* plugin = [] {
-      auto* p = new vkd::Plugin("comfy_schemas", "test");
-      comfy_schemas::declare_all(*p);
-      return p;
-    }();
-    VkdPluginDesc desc{};
-    desc.struct_size = sizeof(desc);
-    plugin->describe(&desc);
-    for (uint32_t k = 0; k < desc.node_count; ++k) {
-      std::string err;
-      EXPECT_TRUE(registry.add(desc.nodes[k], "comfy_node_schemas.cpp", &err)) << err;
-    }
-    root = fs::temp_directory_path() / ("vkdtest_golden_" + std::to_string(::getpid()));
+  std::unique_ptr<Engine> engine;
+  const NodeRegistry& registry;
+  GoldenEnv() : root(make_models()), engine(make_engine(root)), registry(engine->registry()) {
+    for (const auto& err : engine->plugin_errors()) ADD_FAILURE() << "plugin: " << err;
+    EXPECT_TRUE(registry.find("KSampler")) << "no node packs in " << VKDREAM_PLUGIN_DIR;
+  }
+  // A models folder holding empty files with the fixtures' model names (the combos list them).
+  static fs::path make_models() {
+    fs::path root = fs::temp_directory_path() / ("vkdtest_golden_" + std::to_string(::getpid()));
     fs::create_directories(root / "models" / "checkpoints");
     fs::create_directories(root / "models" / "loras");
     for (const char* f : {"tiny-sd15.safetensors", "tiny-sd15-fp16.safetensors"})
       std::ofstream(root / "models" / "checkpoints" / f) << "x";
     std::ofstream(root / "models" / "loras" / "tiny-lora.safetensors") << "x";
-    host.set_directory("models", (root / "models").string());
+    return root;
+  }
+  static std::unique_ptr<Engine> make_engine(const fs::path& root) {
+    EngineOptions o;
+    o.plugin_paths = {VKDREAM_PLUGIN_DIR};
+    o.directories["models"] = (root / "models").string();
+    return std::make_unique<Engine>(std::move(o));
   }
   ~GoldenEnv() { fs::remove_all(root); }
 
@@ -138,7 +137,7 @@ struct GoldenEnv {
     for (const auto& [id, node] : base_prompt.members())
       if (node.find("class_type") && node.find("class_type")->py_str() == "LoadImage")
         if (const JsonValue* img = node.find("inputs")->find("image")) std::ofstream(in / img->as_string()) << "x";
-    host.set_directory("input", in.string());
+    engine->host().set_directory("input", in.string());
   }
 };
 
