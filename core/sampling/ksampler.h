@@ -54,7 +54,7 @@ Tensor prepare_noise_mask(vk::Stream& s, const Tensor& noise_mask, const Shape& 
 Denoiser inpaint_denoiser(Denoiser inner, Tensor mask, Tensor latent_image, Tensor noise);
 
 // latent: LATENT samples [B, 4, h, w] in VAE space -> sampled latent in VAE space. `opt` supplies
-// on_step / interrupted / eta / s_noise / noise_rule; its seed is replaced by req.seed (ComfyUI
+// on_step / interrupted / eta / s_noise / noise_rule / cuda_device; its seed is replaced by req.seed (ComfyUI
 // passes the node's seed to the sampler for the per-step noise).
 Tensor common_ksampler(vk::Stream& s, EpsFn eps, const ModelSamplingDiscrete& ms, const Conditioning& positive,
                        const Conditioning& negative, const Tensor& latent, const KSamplerRequest& req,

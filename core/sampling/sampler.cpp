@@ -1,7 +1,9 @@
 #include "sampling/sampler.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 
 #include "ops/elementwise.h"
@@ -21,16 +23,45 @@ Denoiser simple_denoiser(std::function<Tensor(vk::Stream& s, const Tensor& x, fl
 
 // ---------------------------------------------------------------- noise
 
-StepNoise::StepNoise(uint64_t seed, NoiseRule rule) : gen_(seed + 1) {
-  if (rule == NoiseRule::kCudaGenerator)
-    throw SamplerError("the CUDA generator noise rule (torch.Generator('cuda').manual_seed(seed)) is not implemented; "
-                       "vkdream uses ComfyUI's CPU rule (CPU generator seeded with seed + 1)");
+// The CPU rule seeds with seed + 1, the CUDA rule with seed (comfy default_noise_sampler).
+StepNoise::StepNoise(uint64_t seed, NoiseRule rule, CudaDeviceShape cuda_device)
+    : rule_(rule), cpu_(seed + 1), cuda_(seed, cuda_device) {}
+
+std::vector<float> StepNoise::next_host(int64_t n) {
+  ++draws_;
+  return rule_ == NoiseRule::kCudaGenerator ? cuda_.randn(n) : cpu_.randn(n);
 }
 
 Tensor StepNoise::next(vk::Stream& s, const Shape& shape, DType dtype) {
-  std::vector<float> v = gen_.randn(shape_numel(shape));
-  ++draws_;
-  return from_host(s, shape, dtype, v);
+  return from_host(s, shape, dtype, next_host(shape_numel(shape)));
+}
+
+namespace {
+// A positive decimal integer, or SamplerError naming the variable.
+int parse_positive(const char* var, const char* value, int min) {
+  std::string v(value);
+  char* end = nullptr;
+  errno = 0;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno == ERANGE || n < min || n > 1000000)
+    throw SamplerError(std::string(var) + "='" + v + "' is not valid: expected an integer >= " + std::to_string(min));
+  return int(n);
+}
+}  // namespace
+
+StepNoiseSetting parse_step_noise_setting(const char* step_noise, const char* sm_count, const char* threads_per_sm) {
+  StepNoiseSetting out;
+  std::string rule = step_noise ? step_noise : "";
+  if (rule == "cuda") out.rule = NoiseRule::kCudaGenerator;
+  else if (!rule.empty() && rule != "cpu")
+    throw SamplerError("VKDREAM_STEP_NOISE='" + rule +
+                       "' is not valid: expected 'cpu' (ComfyUI on the CPU, the default) or 'cuda' (ComfyUI on an "
+                       "NVIDIA GPU)");
+  if (sm_count && *sm_count) out.cuda_device.sm_count = parse_positive("VKDREAM_CUDA_SM_COUNT", sm_count, 1);
+  if (threads_per_sm && *threads_per_sm)
+    out.cuda_device.max_threads_per_sm =
+        parse_positive("VKDREAM_CUDA_THREADS_PER_SM", threads_per_sm, int(CudaGenerator::kBlockSize));
+  return out;
 }
 
 // ---------------------------------------------------------------- names
@@ -139,7 +170,7 @@ void Run::callback(int i, const Tensor& x, const Tensor& denoised, double sigma)
 }
 
 Tensor Run::noise(const Tensor& like) {
-  if (!step_noise) step_noise.emplace(opt.seed, opt.noise_rule);
+  if (!step_noise) step_noise.emplace(opt.seed, opt.noise_rule, opt.cuda_device);
   return step_noise->next(s, like.shape(), like.dtype());
 }
 

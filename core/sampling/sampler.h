@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "sampling/cuda_philox.h"
 #include "sampling/model_sampling.h"
 #include "sampling/torch_rng.h"
 #include "tensor/tensor.h"
@@ -41,24 +42,41 @@ class SamplerError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-// Where the per-step noise of the ancestral/stochastic samplers comes from. ComfyUI's rule
-// depends on the latent's device: on the CPU a torch CPU generator seeded with seed + 1; on a CUDA
-// device a CUDA (Philox) generator seeded with seed. Only the CPU rule is implemented (it is what
-// the goldens pin down); kCudaGenerator throws SamplerError("... not implemented").
+// Where the per-step noise of the ancestral/stochastic samplers (default_noise_sampler) comes from.
+// ComfyUI's rule depends on the latent's device: on the CPU a torch CPU generator seeded with
+// seed + 1 (what the goldens pin down); on an NVIDIA GPU a torch CUDA (Philox) generator seeded with
+// seed, whose draws also depend on the GPU's SM count for large latents (see cuda_philox.h). The
+// Brownian-tree SDE samplers keep their own tree either way.
 enum class NoiseRule { kCpuGenerator, kCudaGenerator };
 
 // default_noise_sampler: successive torch.randn(x.shape) draws from one generator, uploaded.
 class StepNoise {
  public:
-  StepNoise(uint64_t seed, NoiseRule rule = NoiseRule::kCpuGenerator);
+  StepNoise(uint64_t seed, NoiseRule rule = NoiseRule::kCpuGenerator, CudaDeviceShape cuda_device = {});
   // The next randn(shape) draw, as an f32 tensor (dtype converted if `dtype` is f16).
   Tensor next(vk::Stream& s, const Shape& shape, DType dtype = DType::F32);
+  // The same draw on the host.
+  std::vector<float> next_host(int64_t n);
   int draws() const { return draws_; }
+  NoiseRule rule() const { return rule_; }
 
  private:
-  TorchGenerator gen_;
+  NoiseRule rule_;
+  TorchGenerator cpu_;
+  CudaGenerator cuda_;
   int draws_ = 0;
 };
+
+// The step-noise setting as a deployment chooses it (the KSampler nodes read it from the
+// environment): VKDREAM_STEP_NOISE = "cpu" (default: ComfyUI on the CPU) or "cuda" (ComfyUI on an
+// NVIDIA GPU); VKDREAM_CUDA_SM_COUNT / VKDREAM_CUDA_THREADS_PER_SM describe that GPU (default an RTX
+// 4090: 128, 1536). Each argument is the variable's value, nullptr or "" when unset. Throws
+// SamplerError naming the variable for an invalid value.
+struct StepNoiseSetting {
+  NoiseRule rule = NoiseRule::kCpuGenerator;
+  CudaDeviceShape cuda_device;
+};
+StepNoiseSetting parse_step_noise_setting(const char* step_noise, const char* sm_count, const char* threads_per_sm);
 
 struct StepInfo {
   int step;         // 0-based, ComfyUI's callback `i`
@@ -71,6 +89,7 @@ struct StepInfo {
 struct SampleOptions {
   uint64_t seed = 0;
   NoiseRule noise_rule = NoiseRule::kCpuGenerator;
+  CudaDeviceShape cuda_device;  // the GPU whose draws kCudaGenerator reproduces
   // Called once per step with the step's x and denoised (ComfyUI's KSAMPLER callback).
   std::function<void(const StepInfo&)> on_step;
   // Checked before every model call; true -> Interrupted is thrown.

@@ -31,7 +31,7 @@ struct Run {
   // model(x, sigma) that also returns the uncond prediction (cfg_pp samplers).
   Tensor denoise_cfg_pp(const Tensor& x, double sigma, Tensor& uncond);
   void callback(int i, const Tensor& x, const Tensor& denoised, double sigma);
-  // default_noise_sampler(x, seed): next randn(x.shape) from the seed+1 generator.
+  // default_noise_sampler(x, seed): next randn(x.shape) from the CPU (seed + 1) or CUDA (seed) generator.
   Tensor noise(const Tensor& like);
   // BrownianTreeNoiseSampler(x, sigma_min, sigma_max, seed)(sigma, sigma_next), built on first use.
   Tensor brownian_noise(const Tensor& like, const std::vector<float>& sigmas, double sigma, double sigma_next);

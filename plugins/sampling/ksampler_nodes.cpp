@@ -1,11 +1,28 @@
 // KSampler and KSamplerAdvanced (nodes.py common_ksampler): the MODEL's UNet with its patches as the eps
 // function, ComfyUI's conditioning semantics, per-step progress and the interrupt flag.
+#include <cstdlib>
+
 #include "pack_util.h"
 #include "sampling/ksampler.h"
 
 namespace vkdream::packs::sampling_nodes {
 
 namespace {
+
+// Which generator the stochastic samplers' per-step noise reproduces: VKDREAM_STEP_NOISE=cpu|cuda
+// (ComfyUI on the CPU, the default and what the goldens pin; or ComfyUI on an NVIDIA GPU), with
+// VKDREAM_CUDA_SM_COUNT / VKDREAM_CUDA_THREADS_PER_SM for that GPU. Read on every run.
+void set_step_noise(sampling::SampleOptions& opt) {
+  sampling::StepNoiseSetting st;
+  try {
+    st = sampling::parse_step_noise_setting(std::getenv("VKDREAM_STEP_NOISE"), std::getenv("VKDREAM_CUDA_SM_COUNT"),
+                                            std::getenv("VKDREAM_CUDA_THREADS_PER_SM"));
+  } catch (const sampling::SamplerError& e) {
+    throw vkd::Error(e.what(), "ValueError", VKD_ERROR_INVALID_ARGUMENT);
+  }
+  opt.noise_rule = st.rule;
+  opt.cuda_device = st.cuda_device;
+}
 
 void run(vkd::Context& c, sampling::KSamplerRequest req) {
   const payload::Model& model = model_in(c, "model");
@@ -24,6 +41,7 @@ void run(vkd::Context& c, sampling::KSamplerRequest req) {
   sampling::EpsFn eps = [unet, patches](vk::Stream& s, const Tensor& x, const std::vector<float>& t,
                                         const Tensor& ctx) { return unet->forward(s, x, t, ctx, patches); };
   sampling::SampleOptions opt;
+  set_step_noise(opt);
   opt.interrupted = [&c] { return c.interrupted(); };
   opt.on_step = [&c](const sampling::StepInfo& st) { c.progress(uint64_t(st.step + 1), uint64_t(st.total)); };
 

@@ -229,7 +229,6 @@ TEST(Samplers, StepNoiseIsTheSeedPlusOneCpuGenerator) {
     std::vector<float> want = g.randn(256);
     ASSERT_EQ(got, want) << "draw " << k;
   }
-  EXPECT_THROW(sampling::StepNoise(1, sampling::NoiseRule::kCudaGenerator), sampling::SamplerError);
 }
 
 // ---------------------------------------------------------------- Brownian tree
