@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,24 @@ double peak_device_bytes(vk::Context& ctx) {
   return double(ctx.weights().stats().peak_used_bytes + ctx.activations().stats().peak_used_bytes);
 }
 
+// The last submit's GPU time per shader, largest first (needs a stream made with profiling on).
+void print_profile(const vk::Stream& s, const char* stage) {
+  std::map<std::string, std::pair<double, int>> by_label;
+  double total = 0;
+  for (const auto& t : s.timings()) {
+    auto& e = by_label[t.label];
+    e.first += t.ms;
+    e.second += 1;
+    total += t.ms;
+  }
+  std::vector<std::pair<std::string, std::pair<double, int>>> rows(by_label.begin(), by_label.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  std::printf("  %s: GPU time by shader (%.0f ms in %zu dispatches)\n", stage, total, s.timings().size());
+  for (size_t i = 0; i < rows.size() && i < 12; ++i)
+    std::printf("    %-40s %10.1f ms %5.1f%% %6d calls\n", rows[i].first.c_str(), rows[i].second.first,
+                100 * rows[i].second.first / std::max(total, 1e-9), rows[i].second.second);
+}
+
 bool all_finite(vk::Stream& s, const Tensor& t) {
   for (float v : to_host(s, t))
     if (!std::isfinite(v)) return false;
@@ -84,12 +104,14 @@ int run_model_bench(int argc, char** argv) {
   int size = 256;
   std::string checkpoint = default_checkpoint(argv[0]);
   std::string precision;
+  bool profile = false;
   for (int i = 2; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--size") && i + 1 < argc) size = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--profile")) profile = true;
+    else if (!std::strcmp(argv[i], "--size") && i + 1 < argc) size = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--checkpoint") && i + 1 < argc) checkpoint = argv[++i];
     else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) precision = argv[++i];
     else {
-      std::fprintf(stderr, "usage: vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a]\n");
+      std::fprintf(stderr, "usage: vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a] [--profile]\n");
       return 2;
     }
   }
@@ -103,7 +125,7 @@ int run_model_bench(int argc, char** argv) {
     return 2;
   }
   vk::Context ctx;
-  vk::Stream s(ctx);
+  vk::Stream s(ctx, profile);
   // The server's default: f32 weights on a CPU device (lavapipe converts f16 on every load), f16 elsewhere.
   if (precision.empty()) precision = ctx.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? "f32" : "f16";
   const Precision* prec = nullptr;
@@ -140,6 +162,7 @@ int run_model_bench(int argc, char** argv) {
     s.submit();
   });
   row("text encoder (2 x 77)", clip_s, clip_flops(m.config.clip, 2, 77));
+  if (profile) print_profile(s, "text encoder");
 
   // One cfg step: cond and uncond in one batch-2 UNet call.
   sampling::ModelSamplingDiscrete ms;
@@ -155,6 +178,7 @@ int run_model_bench(int argc, char** argv) {
   char label[64];
   std::snprintf(label, sizeof label, "unet cfg step (2x%dx%d)", size, size);
   row(label, unet_s, unet_flops(m.config.unet, 2, lh, lw));
+  if (profile) print_profile(s, "unet");
 
   Tensor latent = x.slice0(0, 1);
   Tensor image;
@@ -164,6 +188,7 @@ int run_model_bench(int argc, char** argv) {
   });
   std::snprintf(label, sizeof label, "vae decode (1x%dx%d)", size, size);
   row(label, vae_s, vae_decode_flops(m.config.vae, 1, lh, lw));
+  if (profile) print_profile(s, "vae decode");
   std::printf("peak device memory: %.2f GB (weights %.2f GB)\n", peak_device_bytes(ctx) / 1e9,
               double(ctx.weights().stats().peak_used_bytes) / 1e9);
   std::printf("outputs finite: text %s, unet %s, vae %s\n", all_finite(s, context) ? "yes" : "NO",

@@ -59,6 +59,10 @@ Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& 
   Tensor qh = split_heads(s, q, heads);  // [BH, Lq, D]
   Tensor kh = split_heads(s, k, heads);  // [BH, Lk, D]
   Tensor vh = split_heads(s, v, heads);  // [BH, Lk, D]
+  // P V as an NT product against V^T [BH, D, Lk] when Lk allows the texel GEMM (K % 8): on lavapipe that path
+  // is several times faster than the NN tile GEMM, and the transpose costs one pass over V.
+  const bool nt_pv = Lk % 8 == 0 && detail::texel_gemm_available(s, DType::F32);
+  Tensor vt = nt_pv ? permute(s, vh, {0, 2, 1}) : Tensor();
 
   const uint64_t row_bytes = uint64_t(bh) * uint64_t(Lk) * 4;
   const uint64_t budget = std::min<uint64_t>(g_score_budget_bytes, s.ctx().caps().max_storage_buffer_range);
@@ -69,7 +73,7 @@ Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& 
     Tensor qc = n == Lq ? qh : slice(s, qh, 1, q0, q0 + n);                      // [BH, n, D]
     Tensor scores = matmul(s, qc, kh, /*trans_b=*/true, nullptr, nullptr, sc);    // [BH, n, Lk]
     Tensor p = causal ? softmax_causal(s, scores, n, q0) : softmax(s, scores);   // [BH, n, Lk]
-    parts.push_back(matmul(s, p, vh));                                           // [BH, n, D]
+    parts.push_back(nt_pv ? matmul(s, p, vt, /*trans_b=*/true) : matmul(s, p, vh));  // [BH, n, D]
   }
   Tensor o = parts.size() == 1 ? parts[0] : concat(s, parts, 1);  // [BH, Lq, D]
   o = permute(s, o.reshape({B, heads, Lq, D}), {0, 2, 1, 3}).reshape({B, Lq, HD});

@@ -13,41 +13,56 @@ constexpr uint32_t kBM = 32, kBN = 32, kBK = 16, kTM = 4, kTN = 4;
 constexpr uint32_t kWG = (kBM / kTM) * (kBN / kTN);
 
 struct Im2colPC {
-  uint32_t C, H, W, Wo, pad, K, total, row_stride;
+  uint32_t C, H, W, Wo, pad, K, total, row_stride, p0;
 };
 
-// Per image: col [Ho*Wo, C*kh*kw] = im2col(x) (k fastest), then out [O, Ho*Wo] = weight [O, K] @ col^T through the
-// NT texel GEMM (ops::detail::texel_gemm_nt). On lavapipe this is ~10x faster than the implicit GEMM below, whose
-// loads are per-lane scalar loops there. Returns false (recording nothing) where the texel GEMM cannot run.
+// Per image and per chunk of output pixels: col [pixels, C*kh*kw] = im2col(x) (k fastest), then the chunk's columns
+// of out [O, Ho*Wo] = weight [O, K] @ col^T through the NT texel GEMM (ops::detail::texel_gemm_nt, writing with row
+// stride Ho*Wo). On lavapipe this is ~10x faster than the implicit GEMM below, whose loads are per-lane scalar
+// loops there; the chunks keep col within one binding for any image size (the VAE's 512x512 levels).
+// Returns false (recording nothing) where the texel GEMM cannot run.
 bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias, Conv2dParams p,
                   const Tensor* residual, const Tensor& out) {
   const auto& caps = s.ctx().caps();
   const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
   const int64_t O = weight.dim(0), kh = weight.dim(2), kw = weight.dim(3);
   const int64_t Ho = out.dim(2), Wo = out.dim(3), P = Ho * Wo, K = C * kh * kw;
-  const uint64_t col_bytes = uint64_t(P * K) * dtype_size(x.dtype());
+  const uint64_t es = dtype_size(x.dtype());
+  const uint64_t range = caps.max_storage_buffer_range;
   if (!detail::texel_gemm_available(s, x.dtype()) || x.ref().offset % 4 != 0) return false;
-  if (K % 8 != 0 || col_bytes > caps.max_storage_buffer_range || uint64_t(P * K / 4) > caps.max_texel_buffer_elements ||
-      uint64_t(P * K) >= uint64_t(UINT32_MAX))
-    return false;
+  if (K % 8 != 0 || uint64_t(O * P) * es > range) return false;
+  // Pixels per chunk: col within the binding, texel and 32-bit index limits; a multiple of 128 pixels so every
+  // chunk's slice of out starts 256-byte aligned.
+  uint64_t chunk = std::min<uint64_t>(range / (uint64_t(K) * es), caps.max_texel_buffer_elements * 4 / uint64_t(K));
+  chunk = std::min<uint64_t>(chunk, (uint64_t(UINT32_MAX) - 1) / uint64_t(K));
+  if (chunk < uint64_t(P)) chunk = chunk / 128 * 128;
+  if (chunk == 0) return false;
+  const int64_t Pc = std::min<int64_t>(P, int64_t(chunk));
   Tensor w2 = weight.reshape({O, K});
+  const uint64_t align = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
+  if (w2.ref().offset % align) return false;
   auto& pl = pipeline(s, "conv/im2col", variant_for(s, x.dtype(), false), 2, {256, 1, 1},
                       {uint32_t(kh), uint32_t(kw), uint32_t(p.stride)});
   for (int64_t n = 0; n < N; ++n) {
-    Tensor col = Tensor::empty(s.ctx(), {P, K}, x.dtype());
     Tensor xn = x.slice0(n, 1);
-    Grid1D g = grid_1d(s, uint64_t(P * K), 256);
-    Im2colPC pc{uint32_t(C), uint32_t(H), uint32_t(W), uint32_t(Wo), uint32_t(p.padding), uint32_t(K),
-                uint32_t(P * K), g.row_stride};
-    Tensor on = out.slice0(n, 1).reshape({O, P});
-    Tensor rn = residual ? residual->slice0(n, 1).reshape({O, P}) : Tensor();
-    // Check first that the GEMM can take these operands, so nothing is recorded when it cannot.
-    if (n == 0 && (col.ref().offset % std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1) ||
-                   w2.ref().offset % std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1)))
-      return false;
-    s.dispatch(pl, {xn.ref()}, {col.ref()}, pc, g.gx, g.gy);
-    if (!detail::texel_gemm_nt(s, w2, col, bias, true, residual ? &rn : nullptr, 1.0f, on))
-      throw OpError("conv2d: texel GEMM refused operands it was checked for");
+    Tensor on = out.slice0(n, 1).reshape({O * P});
+    Tensor rn = residual ? residual->slice0(n, 1).reshape({O * P}) : Tensor();
+    for (int64_t p0 = 0; p0 < P; p0 += Pc) {
+      const int64_t pixels = std::min(Pc, P - p0);
+      Tensor col = Tensor::empty(s.ctx(), {pixels, K}, x.dtype());
+      // Check first that the GEMM can take these operands, so nothing is recorded when it cannot.
+      if (n == 0 && p0 == 0 && col.ref().offset % align) return false;
+      Grid1D g = grid_1d(s, uint64_t(pixels * K), 256);
+      Im2colPC pc{uint32_t(C), uint32_t(H), uint32_t(W), uint32_t(Wo), uint32_t(p.padding), uint32_t(K),
+                  uint32_t(pixels * K), g.row_stride, uint32_t(p0)};
+      s.dispatch(pl, {xn.ref()}, {col.ref()}, pc, g.gx, g.gy);
+      // Row o of this chunk's output starts at o * P + p0: a flat view from p0 to the last row's end.
+      const int64_t span = (O - 1) * P + pixels;
+      Tensor oc = pixels == P ? on.reshape({O, P}) : on.slice0(p0, span);
+      Tensor rc = !residual ? Tensor() : pixels == P ? rn.reshape({O, P}) : rn.slice0(p0, span);
+      if (!detail::texel_gemm_nt(s, w2, col, bias, true, residual ? &rc : nullptr, 1.0f, oc, pixels == P ? 0 : P))
+        throw OpError("conv2d: texel GEMM refused operands it was checked for");
+    }
   }
   return true;
 }

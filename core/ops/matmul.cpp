@@ -22,6 +22,8 @@ struct TexelGemmPC {
   uint32_t M, N, K4;
   float alpha;
   uint32_t flags;
+  uint32_t sa4 = 0, sw4 = 0, so = 0;  // batch strides (z): a and w in texels, out/residual in values
+  uint32_t ldo = 0;                   // row stride of out/residual
 };
 constexpr uint32_t kTexelWG = 64;   // 8 subgroups of 8
 constexpr uint32_t kTexelBM = 4;    // rows per workgroup
@@ -97,6 +99,8 @@ Tensor matmul(vk::Stream& s, const Tensor& a, const Tensor& b, bool trans_b, con
                               alpha, out.reshape({batch * M, N})))
       return out;
   }
+  if (trans_b && !fold && !bias && a.rank() == 3 && detail::texel_gemm_nt_batched(s, a, b, residual, alpha, out))
+    return out;
   auto& p = pipeline(s, "matmul/gemm", variant_for(s, a.dtype(), false), 5, {kWG, 1, 1},
                      {kBM, kBN, kBK, kTM, kTN, trans_b ? 1u : 0u});
   const int64_t rows_total = fold ? batch * M : M;
@@ -136,9 +140,46 @@ Tensor matmul(vk::Stream& s, const Tensor& a, const Tensor& b, bool trans_b, con
 namespace detail {
 bool texel_gemm_available(vk::Stream& s, DType dtype) { return texel_device(s, dtype); }
 
+namespace {
+const vk::Pipeline& texel_pipeline(vk::Stream& s, DType dt) {
+  VkFormat fmt = dt == DType::F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
+  vk::PipelineKey key;
+  key.shader = "matmul/gemm_texel";
+  key.variant = variant_for(s, dt, false);
+  key.workgroup = {kTexelWG, 1, 1};
+  key.bindings = 5;
+  key.texel_formats = {fmt, fmt};
+  return s.ctx().pipelines().get(key);
+}
+}  // namespace
+
+bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* residual, float alpha,
+                           const Tensor& out) {
+  const int64_t batch = a.dim(0), M = a.dim(1), K = a.dim(2), N = w.dim(1);
+  if (!texel_path(s, a.dtype(), K, a, w)) return false;
+  const auto& caps = s.ctx().caps();
+  // One dispatch for every batch: each operand in one binding, the grid within the device's limits.
+  const uint64_t range = caps.max_storage_buffer_range;
+  if (a.bytes() > range || w.bytes() > range || out.bytes() > range) return false;
+  if (uint64_t(a.numel() / 4) > caps.max_texel_buffer_elements) return false;
+  const uint64_t gx = ceil_div(uint64_t(N), kTexelSgN * (kTexelWG / 8)), gy = ceil_div(uint64_t(M), kTexelBM);
+  if (gx > caps.max_workgroup_count[0] || gy > std::min<uint32_t>(caps.max_workgroup_count[1], 65535) ||
+      uint64_t(batch) > caps.max_workgroup_count[2])
+    return false;
+  TexelGemmPC pc{uint32_t(M), uint32_t(N), uint32_t(K / 4), alpha, residual ? 2u : 0u};
+  pc.ldo = uint32_t(N);
+  pc.sa4 = uint32_t(M * K / 4);
+  pc.sw4 = uint32_t(N * K / 4);
+  pc.so = uint32_t(M * N);
+  s.dispatch(texel_pipeline(s, a.dtype()), {a.ref(), w.ref(), a.ref(), residual ? residual->ref() : a.ref()},
+             {out.ref()}, pc, uint32_t(gx), uint32_t(gy), uint32_t(batch));
+  return true;
+}
+
 bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* bias, bool bias_per_row,
-                   const Tensor* residual, float alpha, const Tensor& out) {
+                   const Tensor* residual, float alpha, const Tensor& out, int64_t ldo) {
   const int64_t rows_total = a.dim(0), K = a.dim(1), N = w.dim(0);
+  if (ldo == 0) ldo = N;
   if (!texel_path(s, a.dtype(), K, a, w)) return false;
   const auto& caps = s.ctx().caps();
   const size_t es = dtype_size(a.dtype());
@@ -149,14 +190,8 @@ bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor
   max_rows = max_rows / kTexelBM * kTexelBM;
   const uint64_t gx = ceil_div(uint64_t(N), kTexelSgN * (kTexelWG / 8));
   if (max_rows <= 0 || gx > caps.max_workgroup_count[0]) return false;
-  VkFormat fmt = a.dtype() == DType::F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
-  vk::PipelineKey key;
-  key.shader = "matmul/gemm_texel";
-  key.variant = variant_for(s, a.dtype(), false);
-  key.workgroup = {kTexelWG, 1, 1};
-  key.bindings = 5;
-  key.texel_formats = {fmt, fmt};
-  auto& tp = s.ctx().pipelines().get(key);
+  if (ldo != N && max_rows < rows_total) return false;  // a strided out is one flat view: not split by rows
+  auto& tp = texel_pipeline(s, a.dtype());
   const uint32_t bias_flag = bias ? (bias_per_row ? 4u : 1u) : 0u;
   for (int64_t r0 = 0; r0 < rows_total; r0 += max_rows) {
     int64_t rows = std::min(max_rows, rows_total - r0);
@@ -166,6 +201,7 @@ bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor
     // A bias per row of a chunk starts at the chunk's first row.
     Tensor bc = !bias ? Tensor() : (bias_per_row && rows != rows_total) ? bias->slice0(r0, rows) : *bias;
     TexelGemmPC pc{uint32_t(rows), uint32_t(N), uint32_t(K / 4), alpha, bias_flag | (residual ? 2u : 0u)};
+    pc.ldo = uint32_t(ldo);
     s.dispatch(tp, {ac.ref(), w.ref(), (bias ? bc : a).ref(), residual ? rc.ref() : a.ref()}, {oc.ref()}, pc,
                uint32_t(gx), ceil_div(uint64_t(rows), kTexelBM), 1);
   }

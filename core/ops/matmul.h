@@ -17,9 +17,14 @@ namespace detail {
 // out [M, N] = a [M, K] @ w [N, K]^T (+ bias[n], or bias[m] when bias_per_row) (+ residual [M, N]) through
 // shaders/matmul/gemm_texel.comp, when the device and operands allow it (8-wide subgroups with shuffles, storage
 // texel buffers of the dtype, K % 8 == 0, aligned offsets, within the binding/texel limits). Records nothing and
-// returns false otherwise. `out` must be allocated [M, N].
+// returns false otherwise. `out` must be allocated [M, N]; with ldo (> N) out and residual are instead flat views
+// whose row m starts at m * ldo (a block of columns of a wider matrix).
 bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* bias, bool bias_per_row,
-                   const Tensor* residual, float alpha, const Tensor& out);
+                   const Tensor* residual, float alpha, const Tensor& out, int64_t ldo = 0);
+// The same for batches: out[z] = alpha * a[z] w[z]^T (+ residual[z]) with a [B, M, K], w [B, N, K], out
+// [B, M, N] contiguous, in one dispatch (attention's per-head products). False when the path does not apply.
+bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* residual, float alpha,
+                           const Tensor& out);
 // Whether the device can run texel_gemm_nt for this dtype at all (operand checks aside).
 bool texel_gemm_available(vk::Stream& s, DType dtype);
 }  // namespace detail

@@ -1,8 +1,9 @@
 // im2col for one image, transposed so k runs fastest: col[p][k] = x[c][oy*STRIDE - pad + ky][ox*STRIDE - pad + kx]
 // with p = (oy, ox) over Ho*Wo and k = (c, ky, kx) over C*KH*KW (0 in the padding). Feeds the NT texel GEMM
 // (shaders/matmul/gemm_texel.comp) that conv2d uses on devices where it is faster than the implicit GEMM.
-// Bindings: 0 x [C, H, W], 1 col [Ho*Wo][C*KH*KW].
-// Push constants: C, H, W, Wo, pad, K (= C*KH*KW), total (= Ho*Wo*K), row_stride (Grid1D).
+// Bindings: 0 x [C, H, W], 1 col [pixels][C*KH*KW]: the output pixels p0 .. p0 + pixels - 1 (a chunk, so that col
+// fits one binding however large the image).
+// Push constants: C, H, W, Wo, pad, K (= C*KH*KW), total (= pixels*K), row_stride (Grid1D), p0.
 // Spec constants: 0..2 workgroup size; 3 KH, 4 KW, 5 STRIDE.
 // Dispatch: grid_1d(total, wg).
 #version 450
@@ -16,13 +17,13 @@ layout(constant_id = 5) const uint STRIDE = 1;
 layout(std430, binding = 0) readonly buffer X { STORE_T x[]; };
 layout(std430, binding = 1) writeonly buffer Col { STORE_T col[]; };
 layout(push_constant) uniform PC {
-  uint C, H, W, Wo, pad, K, total, row_stride;
+  uint C, H, W, Wo, pad, K, total, row_stride, p0;
 } pc;
 
 void main() {
   uint e = gl_GlobalInvocationID.y * pc.row_stride + gl_GlobalInvocationID.x;
   if (e >= pc.total) return;
-  uint p = e / pc.K, k = e - p * pc.K;
+  uint pl = e / pc.K, k = e - pl * pc.K, p = pc.p0 + pl;
   uint c = k / (KH * KW), r = k - c * (KH * KW);
   uint ky = r / KW, kx = r - ky * KW;
   uint oy = p / pc.Wo, ox = p - oy * pc.Wo;

@@ -8,9 +8,11 @@
 // m0 + l % 4 at k-texel l / 4, the others take it by shuffle) x columns n0, n0 + 8, n0 + 16 (its own loads).
 // Bindings: 0 a imageBuffer [M][K/4] (rgba32f, or rgba16f for 16-bit storage), 1 w imageBuffer [N][K/4],
 //   2 bias [N] (dummy when unused), 3 residual [M][N] (dummy when unused), 4 out [M][N] (STORE_T).
-// Push constants: M, N, K4 (= K / 4, even), alpha, flags (1 bias[n], 2 residual, 4 bias[m]: conv2d).
+// Push constants: M, N, K4 (= K / 4, even), alpha, flags (1 bias[n], 2 residual, 4 bias[m]: conv2d), and the
+// batch strides of a and w (texels) and of out/residual (values): batch z multiplies [M][K] by [N][K]^T (attention),
+// and ldo, the row stride of out/residual (N, or wider when out is a column block of a larger matrix: conv2d chunks).
 // Spec constants: 0..2 workgroup size (64: 8 subgroups of 8).
-// Dispatch: (ceil(N / (24 * subgroups per workgroup)), ceil(M / 4), 1).
+// Dispatch: (ceil(N / (24 * subgroups per workgroup)), ceil(M / 4), batches).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -32,6 +34,7 @@ layout(push_constant) uniform PC {
   uint M, N, K4;
   float alpha;
   uint flags;
+  uint sa4, sw4, so, ldo;
 } pc;
 
 #define ROW(I, C, Q)                                                  \
@@ -49,10 +52,12 @@ void main() {
   const uint m0 = gl_WorkGroupID.y * 4u;
   const int K4 = int(pc.K4);
   // Rows/columns past the edge read a valid row (clamped) and are not stored.
-  const int ar = int(min(m0 + (lane & 3u), pc.M - 1u)) * K4 + int(lane >> 2);
-  const int br0 = int(min(n0, pc.N - 1u)) * K4;
-  const int br1 = int(min(n0 + 8u, pc.N - 1u)) * K4;
-  const int br2 = int(min(n0 + 16u, pc.N - 1u)) * K4;
+  const uint z = gl_WorkGroupID.z;
+  const int ar = int(z * pc.sa4) + int(min(m0 + (lane & 3u), pc.M - 1u)) * K4 + int(lane >> 2);
+  const int bz = int(z * pc.sw4);
+  const int br0 = bz + int(min(n0, pc.N - 1u)) * K4;
+  const int br1 = bz + int(min(n0 + 8u, pc.N - 1u)) * K4;
+  const int br2 = bz + int(min(n0 + 16u, pc.N - 1u)) * K4;
   float c00 = 0.0, c01 = 0.0, c02 = 0.0, c10 = 0.0, c11 = 0.0, c12 = 0.0;
   float c20 = 0.0, c21 = 0.0, c22 = 0.0, c30 = 0.0, c31 = 0.0, c32 = 0.0;
   for (int k4 = 0; k4 < K4; k4 += 2) {
@@ -71,7 +76,7 @@ void main() {
         float v = pc.alpha * acc[i * 3u + j];
         if ((pc.flags & 1u) != 0u) v += float(bias[n]);
         if ((pc.flags & 4u) != 0u) v += float(bias[m]);
-        uint oi = m * pc.N + n;
+        uint oi = z * pc.so + m * pc.ldo + n;
         if ((pc.flags & 2u) != 0u) v += float(res[oi]);
         o[oi] = STORE_T(v);
       }
