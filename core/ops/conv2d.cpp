@@ -13,7 +13,7 @@ constexpr uint32_t kBM = 32, kBN = 32, kBK = 16, kTM = 4, kTN = 4;
 constexpr uint32_t kWG = (kBM / kTM) * (kBN / kTN);
 
 struct Im2colPC {
-  uint32_t C, H, W, Wo, pad, K, total, row_stride, p0;
+  uint32_t C, H, W, Wo, pad, K, total, row_stride, p0, pixels;
 };
 
 // Per image and per chunk of output pixels: col [pixels, C*kh*kw] = im2col(x) (k fastest), then the chunk's columns
@@ -52,9 +52,9 @@ bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Te
       Tensor col = Tensor::empty(s.ctx(), {pixels, K}, x.dtype());
       // Check first that the GEMM can take these operands, so nothing is recorded when it cannot.
       if (n == 0 && p0 == 0 && col.ref().offset % align) return false;
-      Grid1D g = grid_1d(s, uint64_t(pixels * K), 256);
+      Grid1D g = grid_1d(s, uint64_t(pixels * C), 256);
       Im2colPC pc{uint32_t(C), uint32_t(H), uint32_t(W), uint32_t(Wo), uint32_t(p.padding), uint32_t(K),
-                  uint32_t(pixels * K), g.row_stride, uint32_t(p0)};
+                  uint32_t(pixels * C), g.row_stride, uint32_t(p0), uint32_t(pixels)};
       s.dispatch(pl, {xn.ref()}, {col.ref()}, pc, g.gx, g.gy);
       // Row o of this chunk's output starts at o * P + p0: a flat view from p0 to the last row's end.
       const int64_t span = (O - 1) * P + pixels;

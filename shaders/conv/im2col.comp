@@ -3,7 +3,9 @@
 // (shaders/matmul/gemm_texel.comp) that conv2d uses on devices where it is faster than the implicit GEMM.
 // Bindings: 0 x [C, H, W], 1 col [pixels][C*KH*KW]: the output pixels p0 .. p0 + pixels - 1 (a chunk, so that col
 // fits one binding however large the image).
-// Push constants: C, H, W, Wo, pad, K (= C*KH*KW), total (= pixels*K), row_stride (Grid1D), p0.
+// One invocation per (channel, pixel), pixels fastest: it writes that pixel's KH*KW values of the channel (the index
+// arithmetic is per invocation, not per value; on lavapipe that is most of the cost).
+// Push constants: C, H, W, Wo, pad, K (= C*KH*KW), total (= C*pixels), row_stride (Grid1D), p0, pixels.
 // Spec constants: 0..2 workgroup size; 3 KH, 4 KW, 5 STRIDE.
 // Dispatch: grid_1d(total, wg).
 #version 450
@@ -17,18 +19,24 @@ layout(constant_id = 5) const uint STRIDE = 1;
 layout(std430, binding = 0) readonly buffer X { STORE_T x[]; };
 layout(std430, binding = 1) writeonly buffer Col { STORE_T col[]; };
 layout(push_constant) uniform PC {
-  uint C, H, W, Wo, pad, K, total, row_stride, p0;
+  uint C, H, W, Wo, pad, K, total, row_stride, p0, pixels;
 } pc;
 
 void main() {
   uint e = gl_GlobalInvocationID.y * pc.row_stride + gl_GlobalInvocationID.x;
   if (e >= pc.total) return;
-  uint pl = e / pc.K, k = e - pl * pc.K, p = pc.p0 + pl;
-  uint c = k / (KH * KW), r = k - c * (KH * KW);
-  uint ky = r / KW, kx = r - ky * KW;
+  uint c = e / pc.pixels, pl = e - c * pc.pixels, p = pc.p0 + pl;
   uint oy = p / pc.Wo, ox = p - oy * pc.Wo;
-  int iy = int(oy * STRIDE + ky) - int(pc.pad);
-  int ix = int(ox * STRIDE + kx) - int(pc.pad);
-  bool inside = iy >= 0 && ix >= 0 && iy < int(pc.H) && ix < int(pc.W);
-  col[e] = inside ? x[(c * pc.H + uint(iy)) * pc.W + uint(ix)] : STORE_T(0.0);
+  int iy0 = int(oy * STRIDE) - int(pc.pad), ix0 = int(ox * STRIDE) - int(pc.pad);
+  uint out_base = pl * pc.K + c * (KH * KW);
+  uint in_base = c * pc.H * pc.W;
+  for (uint ky = 0u; ky < KH; ++ky) {
+    int iy = iy0 + int(ky);
+    bool row_in = iy >= 0 && iy < int(pc.H);
+    for (uint kx = 0u; kx < KW; ++kx) {
+      int ix = ix0 + int(kx);
+      bool inside = row_in && ix >= 0 && ix < int(pc.W);
+      col[out_base + ky * KW + kx] = inside ? x[in_base + uint(iy) * pc.W + uint(ix)] : STORE_T(0.0);
+    }
+  }
 }
