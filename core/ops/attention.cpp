@@ -59,10 +59,13 @@ Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& 
   Tensor qh = split_heads(s, q, heads);  // [BH, Lq, D]
   Tensor kh = split_heads(s, k, heads);  // [BH, Lk, D]
   Tensor vh = split_heads(s, v, heads);  // [BH, Lk, D]
-  // P V as an NT product against V^T [BH, D, Lk] when Lk allows the texel GEMM (K % 8): on lavapipe that path
-  // is several times faster than the NN tile GEMM, and the transpose costs one pass over V.
-  const bool nt_pv = Lk % 8 == 0 && detail::texel_gemm_available(s, DType::F32);
+  // P V as an NT product against V^T [BH, D, Lk] on the texel GEMM where the device has it: on lavapipe that path
+  // is several times faster than the NN tile GEMM, and the transpose costs one pass over V. Its K (= Lk) must be
+  // a multiple of 8, so P and V^T get zero columns up to one (77 text tokens -> 80: zeros add nothing).
+  const bool nt_pv = detail::texel_gemm_available(s, DType::F32);
+  const int64_t kpad = (8 - Lk % 8) % 8;
   Tensor vt = nt_pv ? permute(s, vh, {0, 2, 1}) : Tensor();
+  if (nt_pv && kpad) vt = pad2d(s, vt, 0, 0, 0, kpad);
 
   const uint64_t row_bytes = uint64_t(bh) * uint64_t(Lk) * 4;
   const uint64_t budget = std::min<uint64_t>(g_score_budget_bytes, s.ctx().caps().max_storage_buffer_range);
@@ -73,7 +76,8 @@ Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& 
     Tensor qc = n == Lq ? qh : slice(s, qh, 1, q0, q0 + n);                      // [BH, n, D]
     Tensor scores = matmul(s, qc, kh, /*trans_b=*/true, nullptr, nullptr, sc);    // [BH, n, Lk]
     Tensor p = causal ? softmax_causal(s, scores, n, q0) : softmax(s, scores);   // [BH, n, Lk]
-    parts.push_back(nt_pv ? matmul(s, p, vt, /*trans_b=*/true) : matmul(s, p, vh));  // [BH, n, D]
+    if (nt_pv) parts.push_back(matmul(s, kpad ? pad2d(s, p, 0, 0, 0, kpad) : p, vt, /*trans_b=*/true));  // [BH, n, D]
+    else parts.push_back(matmul(s, p, vh));
   }
   Tensor o = parts.size() == 1 ? parts[0] : concat(s, parts, 1);  // [BH, Lq, D]
   o = permute(s, o.reshape({B, heads, Lq, D}), {0, 2, 1, 3}).reshape({B, Lq, HD});
