@@ -8,6 +8,7 @@
 
 #include "ops/elementwise.h"
 #include "ops/op_util.h"
+#include "sampling/sa_solver.h"
 #include "sampling/sampler_context.h"
 
 namespace vkdream::sampling {
@@ -129,6 +130,8 @@ const std::map<std::string, SamplerFn>& table() {
       {"er_sde", sample_er_sde},
       {"seeds_2", sample_seeds_2},
       {"seeds_3", sample_seeds_3},
+      {"sa_solver", sample_sa_solver},
+      {"sa_solver_pece", sample_sa_solver_pece},
       {"uni_pc", sample_uni_pc},
       {"uni_pc_bh2", sample_uni_pc_bh2},
   };
@@ -139,7 +142,7 @@ const std::map<std::string, SamplerFn>& table() {
 std::string sampler_unsupported_reason(const std::string& name) {
   if (!is_sampler(name)) return "unknown sampler '" + name + "'";
   if (table().count(name)) return "";
-  return "sampler '" + name + "' (ComfyUI's stochastic Adams solver) is not implemented yet";
+  return "sampler '" + name + "' is not implemented";
 }
 
 // ---------------------------------------------------------------- run context
@@ -268,7 +271,8 @@ int expected_model_calls(const std::string& name, const std::vector<float>& sig)
     return calls;
   }
   if (name == "dpm_adaptive") return -1;
-  if (name == "sa_solver_pece") return -1;
+  // PECE re-evaluates the corrected state on every step after the first.
+  if (name == "sa_solver_pece") return 2 * n - 1;
   return n;  // dpm_fast: nfe = n as well
 }
 
