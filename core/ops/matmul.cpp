@@ -26,7 +26,7 @@ struct TexelGemmPC {
   uint32_t ldo = 0;                   // row stride of out/residual
 };
 constexpr uint32_t kTexelWG = 64;   // 8 subgroups of 8
-constexpr uint32_t kTexelBM = 4;    // rows per workgroup
+constexpr uint32_t kTexelBM = 8;    // rows per workgroup
 constexpr uint32_t kTexelSgN = 24;  // columns per subgroup
 
 // Whether shaders/matmul/gemm_texel.comp can run this NT product: 8-wide subgroups with shuffles, both
