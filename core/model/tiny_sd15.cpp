@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 
 #include "tensor/half.h"
@@ -123,12 +124,13 @@ std::vector<uint8_t> image_start(const std::vector<SD15Tensor>& ts, TinyPrecisio
   return img;
 }
 
-void write_file(const std::string& path, const std::vector<uint8_t>& img) {
+// Writes `path` through a temporary file renamed at the end, so a concurrent reader never sees a partial file.
+void write_atomically(const std::string& path, const std::function<void(std::ofstream&)>& fill) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) throw std::runtime_error("cannot create '" + tmp + "'");
-    f.write(reinterpret_cast<const char*>(img.data()), std::streamsize(img.size()));
+    fill(f);
     f.close();
     if (!f) {
       std::filesystem::remove(tmp);
@@ -141,6 +143,12 @@ void write_file(const std::string& path, const std::vector<uint8_t>& img) {
     std::filesystem::remove(tmp);
     throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
   }
+}
+
+void write_file(const std::string& path, const std::vector<uint8_t>& img) {
+  write_atomically(path, [&](std::ofstream& f) {
+    f.write(reinterpret_cast<const char*>(img.data()), std::streamsize(img.size()));
+  });
 }
 
 }  // namespace
@@ -188,11 +196,14 @@ TinyScale tiny_scale(const SD15Tensor& t) {
   }
 }
 
-std::vector<SD15Tensor> tiny_sd15_tensors() {
-  auto ts = sd15_tensor_layout(tiny_sd15_config());
+// The layout sorted by name (byte order), as safetensors files store it.
+std::vector<SD15Tensor> sorted_layout(const SD15Config& cfg) {
+  auto ts = sd15_tensor_layout(cfg);
   std::sort(ts.begin(), ts.end(), [](const SD15Tensor& a, const SD15Tensor& b) { return a.name < b.name; });
   return ts;
 }
+
+std::vector<SD15Tensor> tiny_sd15_tensors() { return sorted_layout(tiny_sd15_config()); }
 
 std::vector<std::vector<double>> tiny_sd15_schedule_f64() {
   constexpr int T = 1000;
@@ -281,31 +292,19 @@ TinySD15Paths ensure_tiny_sd15(const std::string& dir) {
 
 uint64_t write_generated_sd15(const std::string& path, const SD15Config& cfg, TinyPrecision p,
                               const std::string& description) {
-  auto ts = sd15_tensor_layout(cfg);
-  std::sort(ts.begin(), ts.end(), [](const SD15Tensor& a, const SD15Tensor& b) { return a.name < b.name; });
+  const auto ts = sorted_layout(cfg);
   const std::string h = header_json(ts, p, description);
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-  if (!f) throw std::runtime_error("cannot create '" + tmp + "'");
-  uint64_t n = h.size(), total = 8 + h.size();
-  f.write(reinterpret_cast<const char*>(&n), 8);
-  f.write(h.data(), std::streamsize(h.size()));
-  for (const auto& t : ts) {
-    std::vector<uint8_t> bytes = tiny_sd15_tensor_bytes(t, p);
-    f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    total += bytes.size();
-  }
-  f.close();
-  if (!f) {
-    std::filesystem::remove(tmp);
-    throw std::runtime_error("cannot write '" + tmp + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
-  }
+  uint64_t total = 8 + h.size();
+  write_atomically(path, [&](std::ofstream& f) {
+    uint64_t n = h.size();
+    f.write(reinterpret_cast<const char*>(&n), 8);
+    f.write(h.data(), std::streamsize(h.size()));
+    for (const auto& t : ts) {  // one tensor in memory at a time
+      std::vector<uint8_t> bytes = tiny_sd15_tensor_bytes(t, p);
+      f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+      total += bytes.size();
+    }
+  });
   return total;
 }
 
