@@ -41,13 +41,6 @@ vk::BufferRef byte_range(const Tensor& t, int64_t elem_begin, int64_t elems) {
   return r;
 }
 
-// A workgroup of 128 invocations as (wx, wy): wx the smallest power of two >= n in [8, 64].
-std::array<uint32_t, 3> wg_2d(uint64_t n) {
-  uint32_t wx = 8;
-  while (wx < 64 && wx < n) wx *= 2;
-  return {wx, 128 / wx, 1};
-}
-
 // Rows of at most this many runs are copied with one buffer copy each (a memcpy on CPU devices).
 constexpr uint64_t kMaxCopyRuns = 32;
 

@@ -1,5 +1,6 @@
 // Shared plumbing for op implementations: variant choice, pipelines, dispatch grids, checks.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -39,6 +40,13 @@ struct Grid1D {
 Grid1D grid_1d(vk::Stream& s, uint64_t n, uint32_t wg);
 
 inline uint32_t ceil_div(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
+
+// A workgroup of 128 invocations as (wx, wy) for 2-D ops: wx the smallest power of two >= width in [8, 64].
+inline std::array<uint32_t, 3> wg_2d(uint64_t width) {
+  uint32_t wx = 8;
+  while (wx < 64 && wx < width) wx *= 2;
+  return {wx, 128 / wx, 1};
+}
 
 // A binding over elements [first, first + count) of `t`, starting at an offset the device
 // accepts; `base` is the number of elements between the binding's start and element `first`

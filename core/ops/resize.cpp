@@ -10,13 +10,6 @@ namespace vkdream::ops {
 
 namespace {
 
-// A workgroup of 128 invocations as (wx, wy): wx the smallest power of two >= width in [8, 64].
-std::array<uint32_t, 3> wg_2d(uint64_t width) {
-  uint32_t wx = 8;
-  while (wx < 64 && wx < width) wx *= 2;
-  return {wx, 128 / wx, 1};
-}
-
 // Records (ceil(w / wx), ceil(h / wy), planes) groups, in several dispatches when the planes exceed
 // the device's z group count; `set_offset` stores each dispatch's first plane in the push constants.
 template <class PC, class SetOffset>

@@ -29,13 +29,6 @@ float torch_bilinear_1d(int64_t in, int64_t out, int64_t dst, V v) {
   return a + b;
 }
 
-// A workgroup of 128 invocations as (wx, wy): wx the smallest power of two >= width in [8, 64].
-std::array<uint32_t, 3> wg_2d(uint64_t width) {
-  uint32_t wx = 8;
-  while (wx < 64 && wx < width) wx *= 2;
-  return {wx, 128 / wx, 1};
-}
-
 }  // namespace
 
 BislerpAxis bislerp_axis(int64_t in_size, int64_t out_size) {

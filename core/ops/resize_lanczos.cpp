@@ -73,13 +73,6 @@ std::vector<Pass> plan_passes(int64_t in_h, int64_t in_w, int64_t out_h, int64_t
   return passes;
 }
 
-// A workgroup of 128 invocations as (wx, wy): wx the smallest power of two >= width in [8, 64].
-std::array<uint32_t, 3> wg_2d(uint64_t width) {
-  uint32_t wx = 8;
-  while (wx < 64 && wx < width) wx *= 2;
-  return {wx, 128 / wx, 1};
-}
-
 }  // namespace
 
 LanczosAxis lanczos_axis_coeffs(int64_t in_size, int64_t out_size) {
