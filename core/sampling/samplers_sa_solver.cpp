@@ -1,5 +1,6 @@
 // sa_solver and sa_solver_pece: ComfyUI's stochastic Adams predictor-corrector (see sa_solver.h).
 #include "sampling/sa_solver.h"
+#include "sampling/linear_solve.h"
 
 #include <algorithm>
 #include <cmath>
@@ -24,33 +25,13 @@ std::vector<double> exponential_coeffs(double s, double t, int order, double tau
 }
 
 namespace {
-// Solves sum_j lambdas[j]^p c_j = rhs[p] (the transposed Vandermonde system) by Gaussian elimination
-// with partial pivoting.
+// Solves sum_j lambdas[j]^p c_j = rhs[p] (the transposed Vandermonde system).
 std::vector<double> solve_vandermonde_t(const std::vector<double>& lambdas, std::vector<double> rhs) {
   const size_t n = lambdas.size();
   std::vector<std::vector<double>> m(n, std::vector<double>(n));
   for (size_t p = 0; p < n; ++p)
     for (size_t j = 0; j < n; ++j) m[p][j] = std::pow(lambdas[j], double(p));
-  for (size_t k = 0; k < n; ++k) {
-    size_t piv = k;
-    for (size_t r = k + 1; r < n; ++r)
-      if (std::abs(m[r][k]) > std::abs(m[piv][k])) piv = r;
-    std::swap(m[k], m[piv]);
-    std::swap(rhs[k], rhs[piv]);
-    if (m[k][k] == 0.0) throw std::invalid_argument("sa_solver: repeated lambdas make the Lagrange basis singular");
-    for (size_t r = k + 1; r < n; ++r) {
-      double f = m[r][k] / m[k][k];
-      for (size_t c = k; c < n; ++c) m[r][c] -= f * m[k][c];
-      rhs[r] -= f * rhs[k];
-    }
-  }
-  std::vector<double> c(n);
-  for (size_t k = n; k-- > 0;) {
-    double v = rhs[k];
-    for (size_t j = k + 1; j < n; ++j) v -= m[k][j] * c[j];
-    c[k] = v / m[k][k];
-  }
-  return c;
+  return solve_linear(std::move(m), std::move(rhs), "sa_solver: repeated lambdas make the Lagrange basis");
 }
 }  // namespace
 

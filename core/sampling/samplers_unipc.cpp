@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "sampling/linear_solve.h"
 #include "sampling/sampler_context.h"
 
 namespace vkdream::sampling::detail {
@@ -22,30 +23,6 @@ struct SigmaConvert {
     return l - log_std;
   }
 };
-
-// Solves A y = b (n <= 3) by Gaussian elimination with partial pivoting, in double.
-std::vector<double> solve(std::vector<std::vector<double>> A, std::vector<double> b) {
-  size_t n = b.size();
-  for (size_t c = 0; c < n; ++c) {
-    size_t p = c;
-    for (size_t r = c + 1; r < n; ++r)
-      if (std::abs(A[r][c]) > std::abs(A[p][c])) p = r;
-    std::swap(A[c], A[p]);
-    std::swap(b[c], b[p]);
-    for (size_t r = c + 1; r < n; ++r) {
-      double f = A[r][c] / A[c][c];
-      for (size_t k = c; k < n; ++k) A[r][k] -= f * A[c][k];
-      b[r] -= f * b[c];
-    }
-  }
-  std::vector<double> y(n);
-  for (size_t i = n; i-- > 0;) {
-    double v = b[i];
-    for (size_t k = i + 1; k < n; ++k) v -= A[i][k] * y[k];
-    y[i] = v / A[i][i];
-  }
-  return y;
-}
 
 struct UniPC {
   Run& r;
@@ -100,10 +77,10 @@ struct UniPC {
       else {
         std::vector<std::vector<double>> Rp(size_t(order - 1));
         for (int i = 0; i < order - 1; ++i) Rp[i].assign(R[i].begin(), R[i].begin() + (order - 1));
-        rhos_p = solve(Rp, std::vector<double>(b.begin(), b.end() - 1));
+        rhos_p = solve_linear(Rp, std::vector<double>(b.begin(), b.end() - 1), "uni_pc");
       }
     }
-    if (use_corrector) rhos_c = order == 1 ? std::vector<double>{0.5} : solve(R, b);
+    if (use_corrector) rhos_c = order == 1 ? std::vector<double>{0.5} : solve_linear(R, b, "uni_pc");
 
     double ab = double(at) * double(B_h);
     // x_t_ = (st / sp0) x - at * h_phi_1 * m0
