@@ -75,7 +75,9 @@ TEST_F(ServerTest, ConcurrentClientsGetOnly200Or429) {
     ok += r.status == 200;
     full += r.status == 429;
   }
-  EXPECT_GE(ok, 4);  // the running job plus a full queue
+  // A full queue is always accepted; the running job adds one more only if the executor took the first job
+  // before the others arrived, which on a busy 2-core machine it may not have.
+  EXPECT_GE(ok, 3);
   EXPECT_EQ(ok + full, 16);
   EXPECT_TRUE(fs::is_empty(root / "output"));
   EXPECT_EQ(http("GET", url("/health")).status, 200);
