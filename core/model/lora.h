@@ -1,13 +1,21 @@
-// LoRA files and patching, as ComfyUI's LoraLoader does it for SD1.5 (comfy/lora.py, comfy/sd.py
-// load_lora_for_models, comfy/weight_adapter/lora.py):
-//  - each module name of the file (kohya `lora_unet_*` / `lora_te_*`, diffusers, peft, generic) is looked up
-//    in the key map ComfyUI builds from the model (sd15_lora_key_map), giving the patched weight's
-//    LDM checkpoint name;
-//  - patched weight W' = W + strength * (alpha / rank) * (up @ down) (alpha / rank is 1 without an alpha),
-//    conv LoRAs flattened to [out, in*kh*kw], LoCon `lora_mid` folded in first; in f32 on the GPU, then
-//    rounded once to the weight's storage dtype, several LoRAs applied in order before that rounding;
+// LoRA files and patching, as ComfyUI's LoraLoader does it for SD1.5 (comfy/lora.py load_lora and
+// calculate_weight, comfy/sd.py load_lora_for_models, comfy/weight_adapter/{lora,loha,lokr,base}.py):
+//  - each module name of the file (kohya `lora_unet_*` / `lora_te_*`, diffusers, peft, lycoris, generic
+//    LDM names, UNet biases by their own name) is looked up in the key map ComfyUI builds from the model
+//    (sd15_lora_key_map), giving the patched tensor's LDM checkpoint name;
+//  - per module, as load_lora tries them (a later kind replaces an earlier one for the same target):
+//      LoRA / LoCon  diff = up @ down (LoCon `lora_mid` folded in),           scale alpha / rank
+//      LoHa          diff = (w1a @ w1b) * (w2a @ w2b) (CP/tucker with t1, t2), scale alpha / rank
+//      LoKr          diff = kron(w1, w2), w1/w2 full or a @ b (w2 tucker with t2), scale alpha / dim only
+//                    when a factor is low-rank
+//      w_norm, diff  full-weight difference, W' = W + strength * diff (b_norm, diff_b: the bias)
+//      set_weight    W' = set_weight, whatever the strength
+//    and W' = W + strength * scale * diff, or with `dora_scale` ComfyUI's weight_decompose (DoRA: the
+//    patched weight renormalised per output or per input channel);
+//  - all in f32 on the GPU, rounded once to the weight's storage dtype, several LoRAs applied in order
+//    before that rounding;
 //  - keys nothing consumed are reported ("lora key not loaded: ..."), as are patches whose target the
-//    model does not have ("NOT LOADED ...").
+//    model does not have ("NOT LOADED ...") and patches that cannot apply ("ERROR loha ...").
 //
 //   auto lora = LoraFile::open(path, models.config);
 //   auto unet2 = apply_lora(s, *models.unet, {{lora.get(), 0.8}});   // shares every unpatched tensor
@@ -30,14 +38,37 @@ namespace vkdream::model {
 // ComfyUI's dict holds them (later duplicates overwrite in place).
 std::vector<std::pair<std::string, std::string>> sd15_lora_key_map(const SD15Config& cfg);
 
-// One low-rank patch (ComfyUI's LoRAAdapter) read from the file.
+// What a patch computes (ComfyUI's adapter or patch type).
+enum class LoraKind { kLoRA, kLoHa, kLoKr, kDiff, kSet };
+// "lora", "loha", "lokr", "diff", "set": the name ComfyUI's messages use.
+const char* lora_kind_name(LoraKind k);
+
+// LoHa's tensors (x.hada_*); t1/t2 only for the CP (tucker) form.
+struct LoHaTensors {
+  const TensorInfo *w1_a = nullptr, *w1_b = nullptr, *w2_a = nullptr, *w2_b = nullptr;
+  const TensorInfo *t1 = nullptr, *t2 = nullptr;
+};
+// LoKr's tensors (x.lokr_*): w1 full or w1_a @ w1_b, w2 full or w2_a @ w2_b (t2: tucker core).
+struct LoKrTensors {
+  const TensorInfo *w1 = nullptr, *w2 = nullptr, *w1_a = nullptr, *w1_b = nullptr;
+  const TensorInfo *w2_a = nullptr, *w2_b = nullptr, *t2 = nullptr;
+};
+
+// One patch of one tensor read from the file.
 struct LoraModule {
   std::string key;     // the module name in the file (x in x.lora_up.weight)
-  std::string target;  // LDM checkpoint name of the weight it patches
-  const TensorInfo* up = nullptr;    // [out, rank, (1, 1)]
-  const TensorInfo* down = nullptr;  // [rank, in, (kh, kw)]
+  std::string target;  // LDM checkpoint name of the tensor it patches
+  LoraKind kind = LoraKind::kLoRA;
+  const TensorInfo* up = nullptr;    // LoRA [out, rank, (1, 1)]
+  const TensorInfo* down = nullptr;  // LoRA [rank, in, (kh, kw)]
   const TensorInfo* mid = nullptr;   // LoCon [rank, rank, kh, kw] or null
-  std::optional<double> alpha;       // x.alpha; scale = alpha / rank, or 1 without it
+  LoHaTensors hada;
+  LoKrTensors lokr;
+  const TensorInfo* full = nullptr;        // kDiff / kSet: the tensor (x.diff, x.diff_b, x.w_norm, ...)
+  const TensorInfo* dora_scale = nullptr;  // LoRA/LoHa/LoKr with DoRA
+  std::optional<double> alpha;             // x.alpha
+  // ComfyUI's alpha for the kind: alpha / rank (LoRA: down rows, LoHa: w1_b rows, LoKr: the rows of the
+  // last low-rank b factor), 1 without an alpha (or a LoKr of full factors), 1 for diff/set.
   double scale() const;
 };
 
@@ -53,7 +84,7 @@ class LoraFile {
   const std::vector<LoraModule>& modules() const { return modules_; }
   const LoraModule* find(const std::string& target) const;
   // ComfyUI's warnings: "lora key not loaded: K" for every file key no patch used, "NOT LOADED T" for
-  // patch targets the model lacks, and patches we cannot apply (DoRA, shape mismatch) with the reason.
+  // patch targets the model lacks, and patches that cannot apply (shape mismatch) with the reason.
   const std::vector<std::string>& not_loaded() const { return not_loaded_; }
 
  private:
@@ -71,7 +102,8 @@ struct LoraRef {
 
 // The weights of `base` (stored under `prefix`, e.g. UNet::kPrefix) with every patch of `loras` applied
 // in order; unpatched tensors are shared with `base`, patched ones are new tensors in the weight pool.
-// A target patched by no LoRA with a non-zero strength stays shared.
+// A strength of 0 applies only set_weight patches (ComfyUI adds the others with strength 0: no change),
+// so a target patched by nothing else stays shared.
 Weights apply_lora(vk::Stream& s, const Weights& base, const std::string& prefix, const std::vector<LoraRef>& loras);
 
 // New models sharing every unpatched tensor with the original, which stays usable.

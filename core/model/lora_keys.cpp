@@ -1,6 +1,6 @@
-// ComfyUI's LoRA key map for SD1.x: model_lora_keys_unet (LDM names, generic names, and the diffusers
-// names of comfy.utils.unet_to_diffusers in kohya, lycoris and diffusers/peft spellings) followed by
-// model_lora_keys_clip for the clip_l text model.
+// ComfyUI's LoRA key map for SD1.x: model_lora_keys_unet (LDM names, generic names of weights and biases,
+// and the diffusers names of comfy.utils.unet_to_diffusers in kohya, lycoris and diffusers/peft spellings)
+// followed by model_lora_keys_clip for the clip_l text model.
 #include <map>
 #include <string>
 #include <vector>
@@ -108,9 +108,14 @@ std::vector<std::pair<std::string, std::string>> sd15_lora_key_map(const SD15Con
   KeyMap km;
   const std::string U = UNet::kPrefix;  // "model.diffusion_model."
   const std::string T = "cond_stage_model.transformer.";
-  // model_lora_keys_unet: every UNet weight under its LDM name, kohya and generic spellings.
+  // model_lora_keys_unet: every UNet weight under its LDM name, kohya and generic spellings; every other
+  // UNet tensor (the biases) under its own generic name, so `diffusion_model.X.bias.diff` patches it.
   for (const auto& t : sd15_tensor_layout(cfg)) {
-    if (t.name.compare(0, U.size(), U) != 0 || !ends_with(t.name, ".weight")) continue;
+    if (t.name.compare(0, U.size(), U) != 0) continue;
+    if (!ends_with(t.name, ".weight")) {
+      km.set("diffusion_model." + t.name.substr(U.size()), t.name);
+      continue;
+    }
     std::string path = t.name.substr(U.size(), t.name.size() - U.size() - 7);
     km.set("lora_unet_" + replace_all(path, ".", "_"), t.name);
     km.set("diffusion_model." + path, t.name);

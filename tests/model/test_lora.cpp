@@ -78,9 +78,9 @@ TEST(LoraKeys, DiffusersPeftAndUnknownNames) {
            128, 128 * 9));
   // generic LDM name
   add(pair("diffusion_model.out.2.lora_up.weight", "diffusion_model.out.2.lora_down.weight", 4, 32 * 9));
-  // a key nothing maps, and a LoHa module (not supported: reported)
+  // a key nothing maps, and a LoHa factor without the hada_w1_a that makes LoHaAdapter load it
   ts.push_back({"lora_unet_no_such_module.lora_up.weight", {4, 2}, std::vector<float>(8, 1.0f)});
-  ts.push_back({"lora_unet_input_blocks_1_1_proj_in.hada_w1_a", {4, 2}, std::vector<float>(8, 1.0f)});
+  ts.push_back({"lora_unet_input_blocks_1_1_proj_in.hada_w1_b", {4, 2}, std::vector<float>(8, 1.0f)});
   auto image = safetensors_image(ts);
   auto lora = model::LoraFile::from_file(model::SafetensorsFile::from_memory(image.data(), image.size(), "mem"), cfg);
   std::map<std::string, std::string> got;
@@ -96,7 +96,7 @@ TEST(LoraKeys, DiffusersPeftAndUnknownNames) {
   EXPECT_EQ(got["diffusion_model.out.2"], U + "out.2.weight");
   EXPECT_EQ(lora->modules().size(), 6u);
   std::vector<std::string> expected_not_loaded = {"lora key not loaded: lora_unet_no_such_module.lora_up.weight",
-                                                  "lora key not loaded: lora_unet_input_blocks_1_1_proj_in.hada_w1_a"};
+                                                  "lora key not loaded: lora_unet_input_blocks_1_1_proj_in.hada_w1_b"};
   EXPECT_EQ(lora->not_loaded(), expected_not_loaded);
 }
 
