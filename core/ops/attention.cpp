@@ -61,22 +61,26 @@ Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& 
   Tensor vh = split_heads(s, v, heads);  // [BH, Lk, D]
   // P V as an NT product against V^T [BH, D, Lk] on the texel GEMM where the device has it: on lavapipe that path
   // is several times faster than the NN tile GEMM, and the transpose costs one pass over V. Its K (= Lk) must be
-  // a multiple of 8, so P and V^T get zero columns up to one (77 text tokens -> 80: zeros add nothing).
+  // a multiple of 8, so K and V^T get zero keys up to one (77 text tokens -> 80): the scores of the padding keys
+  // are left out of the softmax (probability 0) and their zero values add nothing.
   const bool nt_pv = detail::texel_gemm_available(s, DType::F32);
-  const int64_t kpad = (8 - Lk % 8) % 8;
+  const int64_t kpad = nt_pv ? (8 - Lk % 8) % 8 : 0;
   Tensor vt = nt_pv ? permute(s, vh, {0, 2, 1}) : Tensor();
-  if (nt_pv && kpad) vt = pad2d(s, vt, 0, 0, 0, kpad);
+  if (kpad) {
+    vt = pad2d(s, vt, 0, 0, 0, kpad);
+    kh = pad2d(s, kh, 0, kpad, 0, 0);  // [BH, Lk + kpad, D]
+  }
 
-  const uint64_t row_bytes = uint64_t(bh) * uint64_t(Lk) * 4;
+  const uint64_t row_bytes = uint64_t(bh) * uint64_t(Lk + kpad) * 4;
   const uint64_t budget = std::min<uint64_t>(g_score_budget_bytes, s.ctx().caps().max_storage_buffer_range);
   const int64_t rows = std::clamp<int64_t>(int64_t(budget / row_bytes), 1, Lq);
   std::vector<Tensor> parts;
   for (int64_t q0 = 0; q0 < Lq; q0 += rows) {
     const int64_t n = std::min(rows, Lq - q0);
     Tensor qc = n == Lq ? qh : slice(s, qh, 1, q0, q0 + n);                      // [BH, n, D]
-    Tensor scores = matmul(s, qc, kh, /*trans_b=*/true, nullptr, nullptr, sc);    // [BH, n, Lk]
-    Tensor p = causal ? softmax_causal(s, scores, n, q0) : softmax(s, scores);   // [BH, n, Lk]
-    if (nt_pv) parts.push_back(matmul(s, kpad ? pad2d(s, p, 0, 0, 0, kpad) : p, vt, /*trans_b=*/true));  // [BH, n, D]
+    Tensor scores = matmul(s, qc, kh, /*trans_b=*/true, nullptr, nullptr, sc);    // [BH, n, Lk + kpad]
+    Tensor p = softmax_keys(s, scores, Lk, causal, n, q0);                         // [BH, n, Lk + kpad]
+    if (nt_pv) parts.push_back(matmul(s, p, vt, /*trans_b=*/true));  // [BH, n, D]
     else parts.push_back(matmul(s, p, vh));
   }
   Tensor o = parts.size() == 1 ? parts[0] : concat(s, parts, 1);  // [BH, Lq, D]

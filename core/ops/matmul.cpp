@@ -25,7 +25,7 @@ struct TexelGemmPC {
   uint32_t sa4 = 0, sw4 = 0, so = 0;  // batch strides (z): a and w in texels, out/residual in values
   uint32_t ldo = 0;                   // row stride of out/residual
 };
-constexpr uint32_t kTexelWG = 64;   // 8 subgroups of 8
+constexpr uint32_t kTexelWG = 64;   // at most 8 subgroups of 8 (fewer for narrow N: texel_wg)
 constexpr uint32_t kTexelBM = 8;    // rows per workgroup
 constexpr uint32_t kTexelSgN = 24;  // columns per subgroup
 
@@ -141,12 +141,18 @@ namespace detail {
 bool texel_gemm_available(vk::Stream& s, DType dtype) { return texel_device(s, dtype); }
 
 namespace {
-const vk::Pipeline& texel_pipeline(vk::Stream& s, DType dt) {
+// Invocations per workgroup for N columns: subgroups of 24 columns, no more than N needs (attention's P V has
+// N = head dim 40: eight subgroups would compute 192 columns for 40 and waste four fifths of the work).
+uint32_t texel_wg(int64_t N) {
+  return uint32_t(std::min<int64_t>(kTexelWG, 8 * ((N + kTexelSgN - 1) / kTexelSgN)));
+}
+
+const vk::Pipeline& texel_pipeline(vk::Stream& s, DType dt, uint32_t wg) {
   VkFormat fmt = dt == DType::F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
   vk::PipelineKey key;
   key.shader = "matmul/gemm_texel";
   key.variant = variant_for(s, dt, false);
-  key.workgroup = {kTexelWG, 1, 1};
+  key.workgroup = {wg, 1, 1};
   key.bindings = 5;
   key.texel_formats = {fmt, fmt};
   return s.ctx().pipelines().get(key);
@@ -162,7 +168,8 @@ bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, cons
   const uint64_t range = caps.max_storage_buffer_range;
   if (a.bytes() > range || w.bytes() > range || out.bytes() > range) return false;
   if (uint64_t(a.numel() / 4) > caps.max_texel_buffer_elements) return false;
-  const uint64_t gx = ceil_div(uint64_t(N), kTexelSgN * (kTexelWG / 8)), gy = ceil_div(uint64_t(M), kTexelBM);
+  const uint32_t wg = texel_wg(N);
+  const uint64_t gx = ceil_div(uint64_t(N), kTexelSgN * (wg / 8)), gy = ceil_div(uint64_t(M), kTexelBM);
   if (gx > caps.max_workgroup_count[0] || gy > std::min<uint32_t>(caps.max_workgroup_count[1], 65535) ||
       uint64_t(batch) > caps.max_workgroup_count[2])
     return false;
@@ -171,7 +178,7 @@ bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, cons
   pc.sa4 = uint32_t(M * K / 4);
   pc.sw4 = uint32_t(N * K / 4);
   pc.so = uint32_t(M * N);
-  s.dispatch(texel_pipeline(s, a.dtype()), {a.ref(), w.ref(), a.ref(), residual ? residual->ref() : a.ref()},
+  s.dispatch(texel_pipeline(s, a.dtype(), wg), {a.ref(), w.ref(), a.ref(), residual ? residual->ref() : a.ref()},
              {out.ref()}, pc, uint32_t(gx), uint32_t(gy), uint32_t(batch));
   return true;
 }
@@ -188,10 +195,11 @@ bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor
   max_rows = std::min<int64_t>(max_rows, int64_t(caps.max_texel_buffer_elements) / (K / 4));
   max_rows = std::min<int64_t>(max_rows, int64_t(std::min<uint32_t>(caps.max_workgroup_count[1], 65535)) * kTexelBM);
   max_rows = max_rows / kTexelBM * kTexelBM;
-  const uint64_t gx = ceil_div(uint64_t(N), kTexelSgN * (kTexelWG / 8));
+  const uint32_t wg = texel_wg(N);
+  const uint64_t gx = ceil_div(uint64_t(N), kTexelSgN * (wg / 8));
   if (max_rows <= 0 || gx > caps.max_workgroup_count[0]) return false;
   if (ldo != N && max_rows < rows_total) return false;  // a strided out is one flat view: not split by rows
-  auto& tp = texel_pipeline(s, a.dtype());
+  auto& tp = texel_pipeline(s, a.dtype(), wg);
   const uint32_t bias_flag = bias ? (bias_per_row ? 4u : 1u) : 0u;
   for (int64_t r0 = 0; r0 < rows_total; r0 += max_rows) {
     int64_t rows = std::min(max_rows, rows_total - r0);

@@ -7,7 +7,27 @@
 namespace vkdream::ops {
 
 namespace {
-Tensor softmax_impl(vk::Stream& s, const Tensor& x, bool causal, int64_t block_rows, int64_t first_query) {
+// softmax_texel.comp applies to rows of a multiple of 4 values whose chunks start at offsets a texel view accepts.
+bool texel_rows(vk::Stream& s, const Tensor& x, int64_t n, uint64_t row_bytes, int64_t chunk_rows) {
+  const auto& caps = s.ctx().caps();
+  const bool fmt = x.dtype() == DType::F32 ? caps.storage_texel_rgba32f : caps.storage_texel_rgba16f;
+  const uint64_t align = std::max<uint64_t>({caps.min_texel_buffer_offset_alignment, caps.min_storage_offset_alignment, 1});
+  return fmt && n % 4 == 0 && row_bytes % align == 0 && x.ref().offset % align == 0 &&
+         uint64_t(chunk_rows) * uint64_t(n / 4) <= caps.max_texel_buffer_elements;
+}
+
+const vk::Pipeline& texel_pipeline(vk::Stream& s, DType dt, uint32_t wg) {
+  vk::PipelineKey key;
+  key.shader = "softmax/softmax_texel";
+  key.variant = variant_for(s, dt, true);
+  key.workgroup = {wg, 1, 1};
+  key.bindings = 2;
+  key.texel_formats = {dt == DType::F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT};
+  return s.ctx().pipelines().get(key);
+}
+
+Tensor softmax_impl(vk::Stream& s, const Tensor& x, bool causal, int64_t block_rows, int64_t first_query,
+                    int64_t keys) {
   VKD_OP_CHECK(x.defined(), "softmax: undefined operand");
   VKD_OP_CHECK(x.dtype() == DType::F32 || x.dtype() == DType::F16, "softmax: f32 or f16 only, got " + x.str());
   VKD_OP_CHECK(x.rank() >= 1 && x.numel() > 0 && x.dim(-1) > 0, "softmax: empty operand " + x.str());
@@ -21,7 +41,6 @@ Tensor softmax_impl(vk::Stream& s, const Tensor& x, bool causal, int64_t block_r
   uint32_t wg = 8;
   const uint32_t wg_max = std::min<uint32_t>({256u, caps.max_workgroup_invocations, caps.max_workgroup_size[0]});
   while (wg * 2 <= wg_max && int64_t(wg) * 4 < n) wg *= 2;
-  auto& p = pipeline(s, "softmax/softmax", variant_for(s, x.dtype(), true), 2, {wg, 1, 1});
   // Rows in chunks that fit one binding.
   int64_t chunk = std::max<int64_t>(1, int64_t(caps.max_storage_buffer_range / row_bytes));
   if (causal) {
@@ -29,25 +48,38 @@ Tensor softmax_impl(vk::Stream& s, const Tensor& x, bool causal, int64_t block_r
     VKD_OP_CHECK(chunk >= block_rows, "softmax_causal: one block of rows exceeds the binding range: " + x.str());
     chunk = chunk / block_rows * block_rows;
   }
+  const bool texel = texel_rows(s, x, n, row_bytes, std::min(chunk, rows));
+  if (texel) {  // one vec4 per invocation and step: a quarter of the invocations
+    while (wg > 8 && int64_t(wg) * 16 > n) wg /= 2;
+  }
+  auto& p = texel ? texel_pipeline(s, x.dtype(), wg)
+                  : pipeline(s, "softmax/softmax", variant_for(s, x.dtype(), true), 2, {wg, 1, 1});
   Tensor x2 = x.reshape({rows, n}), o2 = out.reshape({rows, n});
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t nr = std::min(chunk, rows - r0);
     Tensor xs = nr == rows ? x2 : x2.slice0(r0, nr), os = nr == rows ? o2 : o2.slice0(r0, nr);
     Grid1D g = grid_1d(s, uint64_t(nr), 1);
     struct {
-      uint32_t rows, n, row_stride, causal, block_rows, first_query;
-    } pc{uint32_t(nr), uint32_t(n), g.gx, causal ? 1u : 0u, uint32_t(block_rows), uint32_t(first_query)};
+      uint32_t rows, n, row_stride, causal, block_rows, first_query, keys;
+    } pc{uint32_t(nr), uint32_t(n), g.gx, causal ? 1u : 0u, uint32_t(block_rows), uint32_t(first_query),
+         uint32_t(std::min(keys, n))};
     s.dispatch(p, {xs.ref()}, {os.ref()}, pc, g.gx, g.gy);
   }
   return out;
 }
 }  // namespace
 
-Tensor softmax(vk::Stream& s, const Tensor& x) { return softmax_impl(s, x, false, 1, 0); }
+Tensor softmax(vk::Stream& s, const Tensor& x) { return softmax_impl(s, x, false, 1, 0, x.defined() ? x.dim(-1) : 0); }
 
 Tensor softmax_causal(vk::Stream& s, const Tensor& x, int64_t block_rows, int64_t first_query) {
   VKD_OP_CHECK(block_rows > 0 && first_query >= 0, "softmax_causal: bad block_rows/first_query");
-  return softmax_impl(s, x, true, block_rows, first_query);
+  return softmax_impl(s, x, true, block_rows, first_query, x.defined() ? x.dim(-1) : 0);
+}
+
+Tensor softmax_keys(vk::Stream& s, const Tensor& x, int64_t keys, bool causal, int64_t block_rows,
+                    int64_t first_query) {
+  VKD_OP_CHECK(keys > 0 && block_rows > 0 && first_query >= 0, "softmax_keys: bad keys/block_rows/first_query");
+  return softmax_impl(s, x, causal, block_rows, first_query, keys);
 }
 
 }  // namespace vkdream::ops

@@ -12,7 +12,7 @@
 // Push constants: M, N, K4 (= K / 4, even), alpha, flags (1 bias[n], 2 residual, 4 bias[m]: conv2d), and the
 // batch strides of a and w (texels) and of out/residual (values): batch z multiplies [M][K] by [N][K]^T (attention),
 // and ldo, the row stride of out/residual (N, or wider when out is a column block of a larger matrix: conv2d chunks).
-// Spec constants: 0..2 workgroup size (64: 8 subgroups of 8).
+// Spec constants: 0..2 workgroup size (8 .. 64: 1 to 8 subgroups of 8, as many as N needs).
 // Dispatch: (ceil(N / (24 * subgroups per workgroup)), ceil(M / 8), batches).
 #version 450
 #extension GL_GOOGLE_include_directive : require

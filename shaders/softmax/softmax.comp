@@ -4,7 +4,7 @@
 // Bindings: 0 x (STORE_T), 1 out (STORE_T).
 // Push constants: rows, n (row length), row_stride (workgroups per y row of the grid), and the
 //   causal mask: when causal != 0, row r is query (r % block_rows) + first_query and only keys
-//   j <= that query count (the others get probability 0).
+//   j <= that query count (the others get probability 0); keys: only the first `keys` entries count.
 // Spec constants: 0..2 workgroup size (x: invocations per row, a power of two <= 256).
 // Dispatch: (min(rows, x limit), ceil(rows / that)); row = gid.y * row_stride + gid.x (clamped).
 // Accumulation is float in every variant.
@@ -23,6 +23,7 @@ layout(push_constant) uniform PC {
   uint causal;
   uint block_rows;
   uint first_query;
+  uint keys;  // only keys [0, keys) take part (the rest: attention's zero padding)
 } pc;
 
 shared float sm[256];
@@ -34,7 +35,7 @@ void main() {
   // Excess workgroups redo the last row (same values), so no branch encloses the barriers.
   const uint row = min(gl_WorkGroupID.y * pc.row_stride + gl_WorkGroupID.x, pc.rows - 1u);
   const uint base = row * pc.n;
-  const uint valid = pc.causal != 0u ? min(pc.n, row % pc.block_rows + pc.first_query + 1u) : pc.n;
+  const uint valid = pc.causal != 0u ? min(pc.keys, row % pc.block_rows + pc.first_query + 1u) : pc.keys;
   float m = -3.0e38;
   float l = 0.0;
   for (uint i = lid; i < valid; i += WG) {

@@ -40,6 +40,7 @@ std::vector<AttnCase> cases() {
       {1, 17, 9, 2, 40, false, 0, 0, false},   // Lq != Lk
       {1, 9, 70, 2, 1, true, 0, 0, false},     // causal, D = 1, two key tiles
       {1, 33, 50, 1, 80, true, 0, 0, false},   // causal, Lq != Lk
+      {1, 13, 48, 2, 8, true, 0, 0, false},    // causal, Lk % 4 == 0: softmax_texel masks inside a texel
       {1, 20, 30, 2, 16, false, 0.5f, 0, false},  // explicit scale
       {1, 77, 77, 1, 64, true, 0, 0, false},   // tiny CLIP
       {2, 77, 77, 12, 64, true, 0, 16, false}, // CLIP ViT-L

@@ -1,0 +1,79 @@
+// Softmax over the last dimension as softmax.comp computes it, for rows whose length is a multiple of 4, reading
+// x through a storage texel buffer (4 values per imageLoad) and writing 4 values per store.
+// Why (measured on Mesa 22.3 llvmpipe): an SSBO access there is a loop over the 8 lanes, one scalar each, while
+// imageLoad takes the vectorised texture path; a 4-wide store runs the same loop for 4 values at once. Attention's
+// score rows (up to 4096 keys x 4096 queries per head at 512x512) make this one of the UNet's largest passes.
+// Bindings: 0 x imageBuffer [rows][n/4] (rgba32f, or rgba16f for 16-bit storage), 1 out (STORE_VEC4).
+// Push constants: as softmax.comp (rows, n, row_stride, causal, block_rows, first_query, keys); n % 4 == 0.
+// Spec constants: 0..2 workgroup size (x: invocations per row, a power of two <= 256).
+// Dispatch: (min(rows, x limit), ceil(rows / that)); row = gid.y * row_stride + gid.x (clamped).
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "types.glsl"
+VKD_LOCAL_SIZE;
+
+#if defined(VKD_VARIANT_F32)
+#define TEXEL_FORMAT rgba32f
+#else
+#define TEXEL_FORMAT rgba16f
+#endif
+layout(binding = 0, TEXEL_FORMAT) uniform readonly imageBuffer X;
+layout(std430, binding = 1) writeonly buffer O { STORE_VEC4 o[]; };
+
+layout(push_constant) uniform PC {
+  uint rows;
+  uint n;
+  uint row_stride;
+  uint causal;
+  uint block_rows;
+  uint first_query;
+  uint keys;  // only keys [0, keys) take part (the rest: attention's zero padding)
+} pc;
+
+shared float sm[256];
+shared float ss[256];
+
+// Components at or past `valid` (keys a causal row does not see) read as -3e38 and so weigh exp(...) = 0.
+vec4 masked(vec4 v, uint i0, uint valid) {
+  const float lo = -3.0e38;
+  return vec4(i0 < valid ? v.x : lo, i0 + 1u < valid ? v.y : lo, i0 + 2u < valid ? v.z : lo,
+              i0 + 3u < valid ? v.w : lo);
+}
+
+void main() {
+  const uint WG = gl_WorkGroupSize.x;
+  const uint lid = gl_LocalInvocationID.x;
+  // Excess workgroups redo the last row (same values), so no branch encloses the barriers.
+  const uint row = min(gl_WorkGroupID.y * pc.row_stride + gl_WorkGroupID.x, pc.rows - 1u);
+  const uint n4 = pc.n / 4u;
+  const int base4 = int(row * n4);
+  const uint valid = pc.causal != 0u ? min(pc.keys, row % pc.block_rows + pc.first_query + 1u) : pc.keys;
+  const uint valid4 = (valid + 3u) / 4u;
+  float m = -3.0e38;
+  float l = 0.0;
+  for (uint i = lid; i < valid4; i += WG) {
+    const vec4 v = masked(imageLoad(X, base4 + int(i)), 4u * i, valid);
+    const float mn = max(m, max(max(v.x, v.y), max(v.z, v.w)));
+    const vec4 e = exp(v - mn);
+    l = l * exp(m - mn) + ((e.x + e.y) + (e.z + e.w));
+    m = mn;
+  }
+  sm[lid] = m;
+  ss[lid] = l;
+  barrier();
+  for (uint w = WG / 2u; w > 0u; w >>= 1u) {
+    if (lid < w) {
+      const float m2 = sm[lid + w];
+      const float mn = max(sm[lid], m2);
+      ss[lid] = ss[lid] * exp(sm[lid] - mn) + ss[lid + w] * exp(m2 - mn);
+      sm[lid] = mn;
+    }
+    barrier();
+  }
+  const float mx = sm[0];
+  const float inv = 1.0 / ss[0];
+  for (uint i = lid; i < n4; i += WG) {
+    const vec4 v = masked(imageLoad(X, base4 + int(i)), 4u * i, valid);
+    o[uint(base4) + i] = STORE_VEC4(exp(v - mx) * inv);
+  }
+}
