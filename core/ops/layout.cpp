@@ -227,12 +227,21 @@ Tensor permute(vk::Stream& s, const Tensor& x, const std::vector<int>& perm) {
     pc.shape[slot] = uint32_t(cin[size_t(cperm[i])]);
     pc.st[slot] = uint32_t(in_stride[size_t(cperm[i])]);
   }
+  // The innermost dim kept in place and a multiple of 4: move vec4s (permute_vec4.comp).
+  const uint64_t vec_bytes = 4 * dtype_size(x.dtype());
+  const bool vec4 = cperm[n - 1] == int(n - 1) && cin[n - 1] % 4 == 0 && x.ref().offset % vec_bytes == 0 &&
+                    out.ref().offset % vec_bytes == 0;
+  if (vec4) {
+    pc.shape[3] /= 4;
+    // In vec4s: the innermost dim keeps stride 1, every other stride is a multiple of the innermost size.
+    for (int i = 0; i < 3; ++i) pc.st[i] /= 4;
+  }
   auto wg = wg_2d(pc.shape[3]);
   const uint64_t max_x = uint64_t(caps.max_workgroup_count[0]) * wg[0];
   const uint64_t max_y = uint64_t(caps.max_workgroup_count[1]) * wg[1];
   const uint64_t max_z = caps.max_workgroup_count[2];
   const uint64_t Z = uint64_t(pc.shape[0]) * pc.shape[1];
-  auto& p = pipeline(s, "layout/permute", variant_for(s, x.dtype(), true), 2, wg);
+  auto& p = pipeline(s, vec4 ? "layout/permute_vec4" : "layout/permute", variant_for(s, x.dtype(), true), 2, wg);
   for (uint64_t z0 = 0; z0 < Z; z0 += max_z)
     for (uint64_t y0 = 0; y0 < pc.shape[2]; y0 += max_y)
       for (uint64_t x0 = 0; x0 < pc.shape[3]; x0 += max_x) {
