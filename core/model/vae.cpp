@@ -91,9 +91,10 @@ Tensor VAE::encode(vk::Stream& s, const Tensor& image) const {
     auto down = enc.sub("down." + std::to_string(level));
     for (int i = 0; i < cfg_.num_res_blocks; ++i) h = resnet_block(s, down.sub("block." + std::to_string(i)), h);
     if (level + 1 < levels) {
-      // Downsample pads right and bottom by one, then a 3x3 stride-2 conv without padding.
+      // Downsample pads right and bottom by one, then a 3x3 stride-2 conv without padding: the conv reads the
+      // padding as zeros (pad_after), so the padded copy (over one binding in f32 at 512 px) is never made.
       auto conv = down.sub("downsample.conv");
-      h = ops::conv2d(s, ops::pad2d(s, h, 0, 1, 0, 1), conv["weight"], &conv["bias"], {2, 0});
+      h = ops::conv2d(s, h, conv["weight"], &conv["bias"], {2, 0, 1});
     }
   }
   h = resnet_block(s, enc.sub("mid.block_1"), h);

@@ -1,6 +1,7 @@
 #include "ops/conv2d.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include "ops/matmul.h"
 #include "ops/op_util.h"
@@ -12,35 +13,61 @@ namespace {
 constexpr uint32_t kBM = 32, kBN = 32, kBK = 16, kTM = 4, kTN = 4;
 constexpr uint32_t kWG = (kBM / kTM) * (kBN / kTN);
 
+// Elements one window may hold (window_rows' rule: alignment slack, 32-bit indexing).
+int64_t binding_elems(vk::Stream& s, uint64_t es) { return window_rows(s, "conv2d", 1, es, int64_t(1) << 62); }
+
 struct Im2colPC {
-  uint32_t C, H, W, Wo, pad, K, total, row_stride, p0, pixels;
+  uint32_t C, H, W, Wo, pad, K, total, row_stride, p0, pixels, c0, x_base;
 };
 
 // Per image and per chunk of output pixels: col [pixels, C*kh*kw] = im2col(x) (k fastest), then the chunk's columns
 // of out [O, Ho*Wo] = weight [O, K] @ col^T through the NT texel GEMM (ops::detail::texel_gemm_nt, writing with row
 // stride Ho*Wo). On lavapipe this is ~10x faster than the implicit GEMM below, whose loads are per-lane scalar
 // loops there; the chunks keep col within one binding for any image size (the VAE's 512x512 levels).
+// Larger than one binding, x is read in blocks of input channels (each fills its columns of col: the GEMM sees
+// the same matrix) and out is written in blocks of output channels (rows of the GEMM); so the result does not
+// depend on the binding range.
 // Returns false (recording nothing) where the texel GEMM cannot run.
 bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias, Conv2dParams p,
                   const Tensor* residual, const Tensor& out) {
   const auto& caps = s.ctx().caps();
-  const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
+  const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), HW = H * W;
   const int64_t O = weight.dim(0), kh = weight.dim(2), kw = weight.dim(3);
   const int64_t Ho = out.dim(2), Wo = out.dim(3), P = Ho * Wo, K = C * kh * kw;
   const uint64_t es = dtype_size(x.dtype());
   const uint64_t range = caps.max_storage_buffer_range;
-  if (!detail::texel_gemm_available(s, x.dtype()) || x.ref().offset % 4 != 0) return false;
-  if (K % 8 != 0 || uint64_t(O * P) * es > range) return false;
-  // Pixels per chunk: col within the binding, texel and 32-bit index limits; a multiple of 128 pixels so every
-  // chunk's slice of out starts 256-byte aligned.
+  if (!detail::texel_gemm_available(s, x.dtype())) return false;
+  if (K % 8 != 0) return false;
+  const int64_t max_elems = binding_elems(s, es);
+  const uint64_t salign = std::max<uint64_t>(caps.min_storage_offset_alignment, 4);
+  const uint64_t talign = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
+  // Pixels per chunk: col within the binding, texel and 32-bit index limits; a multiple of 32 pixels whose start
+  // keeps every chunk's slice of out storage-aligned (both powers of two: the larger is a multiple of the other).
   uint64_t chunk = std::min<uint64_t>(range / (uint64_t(K) * es), caps.max_texel_buffer_elements * 4 / uint64_t(K));
   chunk = std::min<uint64_t>(chunk, (uint64_t(UINT32_MAX) - 1) / uint64_t(K));
-  if (chunk < uint64_t(P)) chunk = chunk / 128 * 128;
+  const uint64_t chunk_unit = std::max<uint64_t>(32, salign / std::gcd(es, salign));
+  if (chunk < uint64_t(P)) chunk = chunk / chunk_unit * chunk_unit;
   if (chunk == 0) return false;
   const int64_t Pc = std::min<int64_t>(P, int64_t(chunk));
+  // Input channels per im2col dispatch: whole planes within one binding.
+  const int64_t Cc = std::min<int64_t>(C, max_elems / HW);
+  if (Cc == 0) return false;
+  // Output channels per GEMM: the out/residual view ((Oc - 1) * P + Pc values) within one binding, no more rows
+  // than texel_gemm_nt takes in one dispatch of a strided out, and block starts that keep the weight rows
+  // texel-aligned and the bias and out views storage-aligned.
+  int64_t gemm_rows = int64_t(range) / int64_t(std::max(K, Pc) * int64_t(es));
+  gemm_rows = std::min<int64_t>(gemm_rows, int64_t(caps.max_texel_buffer_elements) / (K / 4));
+  gemm_rows = std::min<int64_t>(gemm_rows, int64_t(std::min<uint32_t>(caps.max_workgroup_count[1], 65535)) * 8);
+  gemm_rows = gemm_rows / 8 * 8;
+  int64_t Oc = std::min<int64_t>({O, max_elems < Pc ? 0 : (max_elems - Pc) / P + 1, gemm_rows});
+  if (Oc < O) {
+    const uint64_t unit = std::lcm(std::lcm(salign / std::gcd(uint64_t(P) * es, salign), salign / std::gcd(es, salign)),
+                                   talign / std::gcd(uint64_t(K) * es, talign));
+    Oc = Oc / int64_t(unit) * int64_t(unit);
+  }
+  if (Oc <= 0) return false;
   Tensor w2 = weight.reshape({O, K});
-  const uint64_t align = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
-  if (w2.ref().offset % align) return false;
+  if (w2.ref().offset % talign) return false;
   auto& pl = pipeline(s, "conv/im2col", variant_for(s, x.dtype(), false), 2, {256, 1, 1},
                       {uint32_t(kh), uint32_t(kw), uint32_t(p.stride)});
   for (int64_t n = 0; n < N; ++n) {
@@ -51,17 +78,28 @@ bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Te
       const int64_t pixels = std::min(Pc, P - p0);
       Tensor col = Tensor::empty(s.ctx(), {pixels, K}, x.dtype());
       // Check first that the GEMM can take these operands, so nothing is recorded when it cannot.
-      if (n == 0 && p0 == 0 && col.ref().offset % align) return false;
-      Grid1D g = grid_1d(s, uint64_t(pixels * C), 256);
-      Im2colPC pc{uint32_t(C), uint32_t(H), uint32_t(W), uint32_t(Wo), uint32_t(p.padding), uint32_t(K),
-                  uint32_t(pixels * C), g.row_stride, uint32_t(p0), uint32_t(pixels)};
-      s.dispatch(pl, {xn.ref()}, {col.ref()}, pc, g.gx, g.gy);
-      // Row o of this chunk's output starts at o * P + p0: a flat view from p0 to the last row's end.
-      const int64_t span = (O - 1) * P + pixels;
-      Tensor oc = pixels == P ? on.reshape({O, P}) : on.slice0(p0, span);
-      Tensor rc = !residual ? Tensor() : pixels == P ? rn.reshape({O, P}) : rn.slice0(p0, span);
-      if (!detail::texel_gemm_nt(s, w2, col, bias, true, residual ? &rc : nullptr, 1.0f, oc, pixels == P ? 0 : P))
-        throw OpError("conv2d: texel GEMM refused operands it was checked for");
+      if (n == 0 && p0 == 0 && col.ref().offset % talign) return false;
+      for (int64_t c0 = 0; c0 < C; c0 += Cc) {
+        const int64_t cc = std::min(Cc, C - c0);
+        Window wx = window(s, xn, c0 * HW, cc * HW);
+        Grid1D g = grid_1d(s, uint64_t(pixels * cc), 256);
+        Im2colPC pc{uint32_t(cc), uint32_t(H), uint32_t(W), uint32_t(Wo), uint32_t(p.padding), uint32_t(K),
+                    uint32_t(pixels * cc), g.row_stride, uint32_t(p0), uint32_t(pixels), uint32_t(c0), wx.base};
+        s.dispatch(pl, {wx.ref}, {col.ref()}, pc, g.gx, g.gy);
+      }
+      for (int64_t o0 = 0; o0 < O; o0 += Oc) {
+        const int64_t oc = std::min(Oc, O - o0);
+        Tensor wc = oc == O ? w2 : w2.slice0(o0, oc);
+        Tensor bc = !bias ? Tensor() : oc == O ? *bias : bias->slice0(o0, oc);
+        // Row o of this block's output starts at (o0 + o) * P + p0: a flat view from there to the last row's end.
+        auto view = [&](const Tensor& t) {
+          return pixels == P ? t.slice0(o0 * P, oc * P).reshape({oc, P}) : t.slice0(o0 * P + p0, (oc - 1) * P + pixels);
+        };
+        Tensor ov = view(on), rv = residual ? view(rn) : Tensor();
+        if (!detail::texel_gemm_nt(s, wc, col, bias ? &bc : nullptr, true, residual ? &rv : nullptr, 1.0f, ov,
+                                   pixels == P ? 0 : P))
+          throw OpError("conv2d: texel GEMM refused operands it was checked for");
+      }
     }
   }
   return true;
@@ -70,7 +108,60 @@ bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Te
 struct ConvPC {
   uint32_t C, H, W, O, Ho, Wo, pad, flags;
   float inv_wo;
+  uint32_t x_base, x_bstride, w_base, ldw, b_base, r_base, o_base, o_bstride;
 };
+
+// The implicit GEMM (shaders/conv/conv2d.comp) over windows that each fit one binding: several whole images per
+// dispatch when they fit, else one image in blocks of output channels x blocks of input channels; the blocks of
+// input channels after the first add their partial sums to the output (bound as the residual).
+void conv2d_direct(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias, Conv2dParams p,
+                   const Tensor* residual, const Tensor& out, const std::string& what) {
+  const auto& caps = s.ctx().caps();
+  const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), HW = H * W;
+  const int64_t O = weight.dim(0), kh = weight.dim(2), kw = weight.dim(3), khw = kh * kw, K = C * khw;
+  const int64_t Ho = out.dim(2), Wo = out.dim(3), P = Ho * Wo;
+  const int64_t max_elems = binding_elems(s, dtype_size(x.dtype()));
+  const int64_t max_gy = std::min<uint32_t>(caps.max_workgroup_count[1], 65535);
+  int64_t Cc = std::min<int64_t>({C, max_elems / HW, max_elems / khw});
+  int64_t Oc = std::min<int64_t>({O, max_elems / P, max_gy * kBM});
+  if (Cc > 0) Oc = std::min<int64_t>(Oc, (max_elems - Cc * khw) / K + 1);  // the weight window
+  VKD_OP_CHECK(Cc > 0 && Oc > 0, what + ": one channel plane exceeds the device's binding range");
+  VKD_OP_CHECK(ceil_div(uint64_t(P), kBN) <= std::min<uint32_t>(caps.max_workgroup_count[0], 65535),
+               what + ": output plane too large for one dispatch");
+  int64_t images = 1;
+  if (Cc == C && Oc == O)
+    images = std::clamp<int64_t>(max_elems / std::max(C * HW, O * P), 1,
+                                 std::min<uint32_t>(caps.max_workgroup_count[2], 65535));
+  auto& pl = pipeline(s, "conv/conv2d", variant_for(s, x.dtype(), false), 5, {kWG, 1, 1},
+                      {kBM, kBN, kBK, kTM, kTN, uint32_t(kh), uint32_t(kw), uint32_t(p.stride)});
+  ConvPC pc{};
+  pc.H = uint32_t(H), pc.W = uint32_t(W), pc.Ho = uint32_t(Ho), pc.Wo = uint32_t(Wo), pc.pad = uint32_t(p.padding);
+  pc.inv_wo = 1.0f / float(Wo);
+  pc.x_bstride = uint32_t(C * HW), pc.ldw = uint32_t(K), pc.o_bstride = uint32_t(O * P);
+  for (int64_t n0 = 0; n0 < N; n0 += images) {
+    const int64_t nn = std::min(images, N - n0);
+    for (int64_t o0 = 0; o0 < O; o0 += Oc) {
+      const int64_t oc = std::min(Oc, O - o0);
+      const int64_t o_first = n0 * O * P + o0 * P, o_count = (nn - 1) * O * P + oc * P;
+      Window wo = window(s, out, o_first, o_count);
+      Window wr = residual ? window(s, *residual, o_first, o_count) : wo;
+      Window wb = bias ? window(s, *bias, o0, oc) : Window{};
+      for (int64_t c0 = 0; c0 < C; c0 += Cc) {
+        const int64_t cc = std::min(Cc, C - c0);
+        const bool first = c0 == 0;
+        Window wx = window(s, x, n0 * C * HW + c0 * HW, (nn - 1) * C * HW + cc * HW);
+        Window ww = window(s, weight, o0 * K + c0 * khw, (oc - 1) * K + cc * khw);
+        const Window& res = first ? wr : wo;  // later blocks accumulate onto the output
+        pc.C = uint32_t(cc), pc.O = uint32_t(oc);
+        pc.flags = (first && bias ? 1u : 0u) | (!first || residual ? 2u : 0u);
+        pc.x_base = wx.base, pc.w_base = ww.base, pc.b_base = bias ? wb.base : 0, pc.r_base = res.base;
+        pc.o_base = wo.base;
+        s.dispatch(pl, {wx.ref, ww.ref, bias ? wb.ref : ww.ref, res.ref}, {wo.ref}, pc, ceil_div(uint64_t(P), kBN),
+                   ceil_div(uint64_t(oc), kBM), uint32_t(nn));
+      }
+    }
+  }
+}
 }  // namespace
 
 Tensor conv2d(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias, Conv2dParams p,
@@ -81,6 +172,7 @@ Tensor conv2d(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor
     std::string m = "x " + (x.defined() ? x.str() : "undefined") + ", weight " +
                     (weight.defined() ? weight.str() : "undefined") + ", stride " + std::to_string(p.stride) +
                     ", padding " + std::to_string(p.padding);
+    if (p.pad_after) m += ", pad_after " + std::to_string(p.pad_after);
     if (bias) m += ", bias " + bias->str();
     if (residual) m += ", residual " + residual->str();
     return m;
@@ -91,46 +183,24 @@ Tensor conv2d(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor
   if (x.dtype() == DType::I32) fail("integer tensors are not supported");
   if (x.rank() != 4) fail("x must be [N, C, H, W]");
   if (weight.rank() != 4) fail("weight must be [O, C, kh, kw]");
-  if (p.stride < 1 || p.padding < 0) fail("stride must be >= 1 and padding >= 0");
+  if (p.stride < 1 || p.padding < 0 || p.pad_after < 0) fail("stride must be >= 1 and padding >= 0");
   const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
   const int64_t O = weight.dim(0), kh = weight.dim(2), kw = weight.dim(3);
   if (weight.dim(1) != C) fail("weight has " + std::to_string(weight.dim(1)) + " input channels, x has " + std::to_string(C));
   if (kh < 1 || kw < 1) fail("empty kernel");
-  const int64_t Ho = (H + 2 * p.padding - kh) / p.stride + 1, Wo = (W + 2 * p.padding - kw) / p.stride + 1;
-  if (H + 2 * p.padding < kh || W + 2 * p.padding < kw) fail("kernel larger than the padded input");
+  const int64_t Hp = H + 2 * p.padding + p.pad_after, Wp = W + 2 * p.padding + p.pad_after;
+  if (Hp < kh || Wp < kw) fail("kernel larger than the padded input");
+  const int64_t Ho = (Hp - kh) / p.stride + 1, Wo = (Wp - kw) / p.stride + 1;
   Shape out_shape{N, O, Ho, Wo};
   if (bias && !(bias->rank() == 1 && bias->dim(0) == O)) fail("bias must be [O] = [" + std::to_string(O) + "]");
   if (residual && residual->shape() != out_shape) fail("residual must have the output shape " + shape_str(out_shape));
   const int64_t lim = int64_t(UINT32_MAX);
-  if (x.numel() >= lim || weight.numel() >= lim || shape_numel(out_shape) >= lim) fail("too large for 32-bit indexing");
+  if (C * H * W >= lim || weight.numel() >= lim || O * Ho * Wo >= lim) fail("too large for 32-bit indexing");
 
   Tensor out = Tensor::empty(s.ctx(), out_shape, x.dtype());
   if (out.numel() == 0) return out;
   if (conv2d_texel(s, x, weight, bias, p, residual, out)) return out;
-  const auto& caps = s.ctx().caps();
-  const uint64_t range = caps.max_storage_buffer_range;
-  if (weight.bytes() > range) fail("weight exceeds the device's binding range");
-  const size_t es = dtype_size(x.dtype());
-  const uint64_t per_image = uint64_t(std::max(C * H * W, O * Ho * Wo)) * es;
-  if (per_image > range) fail("one image exceeds the device's binding range");
-  const int64_t P = Ho * Wo;
-  if (ceil_div(uint64_t(P), kBN) > std::min<uint32_t>(caps.max_workgroup_count[0], 65535) ||
-      ceil_div(uint64_t(O), kBM) > std::min<uint32_t>(caps.max_workgroup_count[1], 65535))
-    fail("output too large for one dispatch");
-  auto& pl = pipeline(s, "conv/conv2d", variant_for(s, x.dtype(), false), 5, {kWG, 1, 1},
-                      {kBM, kBN, kBK, kTM, kTN, uint32_t(kh), uint32_t(kw), uint32_t(p.stride)});
-  int64_t max_images = std::max<int64_t>(1, int64_t(range / per_image));
-  max_images = std::min<int64_t>(max_images, std::min<uint32_t>(caps.max_workgroup_count[2], 65535));
-  ConvPC pc{uint32_t(C), uint32_t(H), uint32_t(W), uint32_t(O), uint32_t(Ho), uint32_t(Wo), uint32_t(p.padding),
-            (bias ? 1u : 0u) | (residual ? 2u : 0u), 1.0f / float(Wo)};
-  for (int64_t n0 = 0; n0 < N; n0 += max_images) {
-    int64_t n = std::min(max_images, N - n0);
-    Tensor xc = n == N ? x : x.slice0(n0, n);
-    Tensor oc = n == N ? out : out.slice0(n0, n);
-    Tensor rc = !residual ? Tensor() : n == N ? *residual : residual->slice0(n0, n);
-    s.dispatch(pl, {xc.ref(), weight.ref(), (bias ? *bias : weight).ref(), residual ? rc.ref() : weight.ref()},
-               {oc.ref()}, pc, ceil_div(uint64_t(P), kBN), ceil_div(uint64_t(O), kBM), uint32_t(n));
-  }
+  conv2d_direct(s, x, weight, bias, p, residual, out, "conv2d (" + desc() + ")");
   return out;
 }
 

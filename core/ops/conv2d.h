@@ -6,12 +6,21 @@
 
 namespace vkdream::ops {
 
-struct Conv2dParams { int stride = 1; int padding = 0; };
+struct Conv2dParams {
+  int stride = 1;
+  int padding = 0;
+  // Extra zero rows below and columns right of the input, beyond `padding`: the VAE encoder's Downsample
+  // pads (0, 1, 0, 1) before its stride-2 conv, without materialising the padded tensor.
+  int pad_after = 0;
+};
 
 // x [N, C, H, W], weight [O, C, kh, kw] (PyTorch layout), bias [O] optional, residual [N, O, Ho, Wo]
-// optional (added after bias: fuses ResBlock skips). NCHW out [N, O, Ho, Wo], Ho = (H + 2p - kh) / stride + 1.
-// Any kernel size, stride >= 1, padding >= 0. Each image (and the weights) must fit in one binding;
-// batches are split across dispatches when the whole tensor does not.
+// optional (added after bias: fuses ResBlock skips). NCHW out [N, O, Ho, Wo],
+// Ho = (H + 2p + pad_after - kh) / stride + 1. Any kernel size, stride >= 1, padding >= 0.
+// Tensors larger than the device's binding range are processed in windows that fit: batches of images,
+// blocks of output channels, blocks of input channels (im2col fills its matrix block by block, so the
+// result is the same; the direct kernel instead accumulates partial sums through its residual input).
+// Only one channel plane of x or out must fit one binding.
 Tensor conv2d(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias, Conv2dParams p,
               const Tensor* residual = nullptr);
 

@@ -34,6 +34,13 @@ std::array<uint32_t, 4> broadcast_strides(const Shape& s, const std::array<int64
 }
 }  // namespace
 
+namespace {
+// Elements per window when a, b/x_k and out are windowed alike: a multiple of 4 within one binding.
+int64_t flat_window(vk::Stream& s, const char* op, const Tensor& t) {
+  return window_rows(s, op, 4, dtype_size(t.dtype()), (t.numel() + 3) / 4) * 4;
+}
+}  // namespace
+
 Tensor binary(vk::Stream& s, BinaryOp op, const Tensor& a, const Tensor& b, float scale) {
   check_same_dtype("binary", {&a, &b});
   Shape os = broadcast_shape("binary", a.shape(), b.shape());
@@ -42,25 +49,46 @@ Tensor binary(vk::Stream& s, BinaryOp op, const Tensor& a, const Tensor& b, floa
   std::array<int64_t, 4> o4{1, 1, 1, 1};
   for (size_t i = 0; i < os.size(); ++i) o4[4 - os.size() + i] = os[i];
   Tensor out = Tensor::empty(s.ctx(), os, a.dtype());
+  if (out.numel() == 0) return out;
   struct {
     uint32_t shape[4];
     std::array<uint32_t, 4> sa, sb;
     uint32_t total, op;
     float scale;
-    uint32_t row_stride;
+    uint32_t row_stride, a_base, b_base, o_base;
   } pc{};
   for (int i = 0; i < 4; ++i) pc.shape[i] = uint32_t(o4[i]);
   pc.sa = broadcast_strides(a.shape(), o4);
   pc.sb = broadcast_strides(b.shape(), o4);
-  pc.total = uint32_t(out.numel());
   pc.op = uint32_t(op);
   pc.scale = scale;
   const uint32_t wg = 256;
-  Grid1D g = grid_1d(s, out.numel(), wg);
-  pc.row_stride = g.row_stride;
   uint32_t broadcast = a.shape() == os && b.shape() == os ? 0u : 1u;
   auto& p = pipeline(s, "elementwise/binary", variant_for(s, a.dtype(), true), 3, {wg, 1, 1}, {broadcast});
-  s.dispatch(p, {a.ref(), b.ref()}, {out.ref()}, pc, g.gx, g.gy);
+  // Windows of one binding: flat ranges without broadcasting; with it, whole rows of the outer dim
+  // (an operand broadcast along that dim is bound whole).
+  const int64_t rows = broadcast ? o4[0] : out.numel(), row = broadcast ? out.numel() / o4[0] : 1;
+  const int64_t per = broadcast ? window_rows(s, "binary", row, dtype_size(a.dtype()), rows) : flat_window(s, "binary", out);
+  auto operand = [&](const Tensor& t, uint32_t stride0, int64_t r0, int64_t cnt) {
+    if (!broadcast) return window(s, t, r0, cnt);
+    if (stride0 == 0) {
+      VKD_OP_CHECK(t.bytes() <= s.ctx().caps().max_storage_buffer_range,
+                   "binary: broadcast operand " + t.str() + " exceeds the device's binding range");
+      return window(s, t, 0, t.numel());
+    }
+    return window(s, t, r0 * stride0, cnt * stride0);
+  };
+  for (int64_t r0 = 0; r0 < rows; r0 += per) {
+    const int64_t cnt = std::min(per, rows - r0);
+    Window wa = operand(a, pc.sa[0], r0, cnt), wb = operand(b, pc.sb[0], r0, cnt);
+    Window wo = window(s, out, r0 * row, cnt * row);
+    pc.shape[0] = broadcast ? uint32_t(cnt) : pc.shape[0];
+    pc.total = uint32_t(cnt * row);
+    Grid1D g = grid_1d(s, uint64_t(cnt * row), wg);
+    pc.row_stride = g.row_stride;
+    pc.a_base = wa.base, pc.b_base = wb.base, pc.o_base = wo.base;
+    s.dispatch(p, {wa.ref, wb.ref}, {wo.ref}, pc, g.gx, g.gy);
+  }
   return out;
 }
 
@@ -74,25 +102,35 @@ Tensor lincomb(vk::Stream& s, const std::vector<Term>& terms, double bias) {
   }
   VKD_OP_CHECK(first.numel() < (int64_t(1) << 32), "lincomb: tensor too large " + first.str());
   Tensor out = Tensor::empty(s.ctx(), first.shape(), first.dtype());
+  const int64_t n = first.numel();
+  if (n == 0) return out;
   struct {
     float c[6];
     float bias;
     uint32_t total, row_stride;
+    uint32_t base[7];
   } pc{};
-  std::vector<vk::BufferRef> in;
-  for (size_t k = 0; k < 6; ++k) {
-    const Tensor& t = k < terms.size() ? *terms[k].x : first;
-    pc.c[k] = k < terms.size() ? float(terms[k].coef) : 0.0f;
-    in.push_back(t.ref());
-  }
+  for (size_t k = 0; k < 6; ++k) pc.c[k] = k < terms.size() ? float(terms[k].coef) : 0.0f;
   pc.bias = float(bias);
-  pc.total = uint32_t(first.numel());
   const uint32_t wg = 256;
-  Grid1D g = grid_1d(s, first.numel(), wg);
-  pc.row_stride = g.row_stride;
   auto& p = pipeline(s, "elementwise/lincomb", variant_for(s, first.dtype(), false), 7, {wg, 1, 1},
                      {uint32_t(terms.size())});
-  s.dispatch(p, in, {out.ref()}, &pc, sizeof(pc), g.gx, g.gy);
+  const int64_t per = flat_window(s, "lincomb", first);
+  for (int64_t e0 = 0; e0 < n; e0 += per) {
+    const int64_t cnt = std::min(per, n - e0);
+    std::vector<vk::BufferRef> in;
+    for (size_t k = 0; k < 6; ++k) {
+      Window w = window(s, k < terms.size() ? *terms[k].x : first, e0, cnt);
+      in.push_back(w.ref);
+      pc.base[k] = w.base;
+    }
+    Window wo = window(s, out, e0, cnt);
+    pc.base[6] = wo.base;
+    pc.total = uint32_t(cnt);
+    Grid1D g = grid_1d(s, uint64_t(cnt), wg);
+    pc.row_stride = g.row_stride;
+    s.dispatch(p, in, {wo.ref}, &pc, sizeof(pc), g.gx, g.gy);
+  }
   return out;
 }
 
@@ -100,15 +138,22 @@ Tensor affine_clamp(vk::Stream& s, const Tensor& x, float mul, float add, float 
   VKD_OP_CHECK(x.dtype() != DType::I32, "affine_clamp: index tensor " + x.str());
   VKD_OP_CHECK(x.numel() < (int64_t(1) << 32), "affine_clamp: tensor too large " + x.str());
   Tensor out = Tensor::empty(s.ctx(), x.shape(), x.dtype());
+  const int64_t n = x.numel();
+  if (n == 0) return out;
   struct {
     float mul, add, lo, hi;
-    uint32_t total, row_stride;
-  } pc{mul, add, lo, hi, uint32_t(x.numel()), 0};
+    uint32_t total, row_stride, x_base, o_base;
+  } pc{mul, add, lo, hi, 0, 0, 0, 0};
   const uint32_t wg = 256;
-  Grid1D g = grid_1d(s, x.numel(), wg);
-  pc.row_stride = g.row_stride;
   auto& p = pipeline(s, "elementwise/affine_clamp", variant_for(s, x.dtype(), false), 2, {wg, 1, 1});
-  s.dispatch(p, {x.ref()}, {out.ref()}, pc, g.gx, g.gy);
+  const int64_t per = flat_window(s, "affine_clamp", x);
+  for (int64_t e0 = 0; e0 < n; e0 += per) {
+    const int64_t cnt = std::min(per, n - e0);
+    Window wx = window(s, x, e0, cnt), wo = window(s, out, e0, cnt);
+    Grid1D g = grid_1d(s, uint64_t(cnt), wg);
+    pc.total = uint32_t(cnt), pc.row_stride = g.row_stride, pc.x_base = wx.base, pc.o_base = wo.base;
+    s.dispatch(p, {wx.ref}, {wo.ref}, pc, g.gx, g.gy);
+  }
   return out;
 }
 

@@ -108,6 +108,12 @@ Context::Context(const ContextOptions& options) {
     if (env) selector = env;
   }
   pick_device(selector);
+  uint64_t max_binding = options.max_binding_bytes;
+  if (max_binding == 0) {
+    const char* env = std::getenv("VKDREAM_MAX_BINDING_BYTES");
+    if (env && *env) max_binding = std::strtoull(env, nullptr, 10);
+  }
+  if (max_binding > 0) caps_.max_storage_buffer_range = std::min<uint64_t>(caps_.max_storage_buffer_range, max_binding);
   create_device();
   weights_ = std::make_unique<MemoryPool>(*this, MemoryPool::Kind::kDeviceLocal, "weights");
   activations_ = std::make_unique<MemoryPool>(*this, MemoryPool::Kind::kDeviceLocal, "activations");

@@ -51,6 +51,10 @@ struct ContextOptions {
   // Enable VK_LAYER_KHRONOS_validation (also when VKDREAM_VALIDATION=1); messages at error
   // severity are counted and logged.
   bool validation = false;
+  // Caps max_storage_buffer_range (bytes one binding may see) below what the device reports, so tests
+  // can make small tensors take the ops' split-over-the-binding paths (and as a workaround for drivers
+  // that misreport it). 0: VKDREAM_MAX_BINDING_BYTES when set, else the device's value. Never raises it.
+  uint64_t max_binding_bytes = 0;
 };
 
 class Context {

@@ -4,7 +4,13 @@
 //   X_col[b][k][p] = x[b][c][oy*STRIDE - pad + ky][ox*STRIDE - pad + kx] (0 in the padding).
 // Bindings: 0 x [N, C, H, W], 1 w [O, C, KH, KW], 2 bias [O] (dummy when unused),
 //   3 residual [N, O, Ho, Wo] (dummy when unused), 4 out [N, O, Ho, Wo].
-// Push constants: C, H, W, O, Ho, Wo, pad, flags (1 bias, 2 residual), inv_wo (1/Wo as float).
+// Tensors larger than one binding are bound in windows: a block of input channels (C of them) and output
+// channels (O of them) of a few images; *_base are the elements from each binding's start to the window's
+// first value, x_bstride / o_bstride the elements between images, ldw the weight's row length (all input
+// channels). With several input-channel blocks, the host passes the output itself as the residual of every
+// block after the first (partial sums).
+// Push constants: C, H, W, O, Ho, Wo, pad, flags (1 bias, 2 residual), inv_wo (1/Wo as float), x_base,
+//   x_bstride, w_base, ldw, b_base, r_base, o_base, o_bstride.
 // Spec constants: 3..7 BM, BN, BK, TM, TN (gemm_tile.glsl); 8 KH, 9 KW, 10 STRIDE.
 // Dispatch: (ceil(Ho*Wo / BN), ceil(O / BM), N) workgroups of (BM/TM)*(BN/TN) invocations.
 #version 450
@@ -23,6 +29,7 @@ layout(std430, binding = 4) writeonly buffer O { STORE_T o[]; };
 layout(push_constant) uniform PC {
   uint C, H, W, O, Ho, Wo, pad, flags;
   float inv_wo;
+  uint x_base, x_bstride, w_base, ldw, b_base, r_base, o_base, o_bstride;
 } pc;
 
 uint conv_k() { return pc.C * KH * KW; }
@@ -31,7 +38,7 @@ uint conv_p() { return pc.Ho * pc.Wo; }
 // A = weights [O][C*KH*KW].
 float gemm_load_a(uint batch, uint m, uint k) {
   uint K = conv_k();
-  return (m < pc.O && k < K) ? float(w[m * K + k]) : 0.0;
+  return (m < pc.O && k < K) ? float(w[pc.w_base + m * pc.ldw + k]) : 0.0;
 }
 // B = the implicit im2col matrix [C*KH*KW][Ho*Wo] of image `batch`.
 float gemm_load_b(uint batch, uint k, uint n) {
@@ -46,7 +53,7 @@ float gemm_load_b(uint batch, uint k, uint n) {
   int iy = int(oy * STRIDE + ky) - int(pc.pad);
   int ix = int(ox * STRIDE + kx) - int(pc.pad);
   if (iy < 0 || ix < 0 || iy >= int(pc.H) || ix >= int(pc.W)) return 0.0;
-  return float(x[((batch * pc.C + c) * pc.H + uint(iy)) * pc.W + uint(ix)]);
+  return float(x[pc.x_base + batch * pc.x_bstride + (c * pc.H + uint(iy)) * pc.W + uint(ix)]);
 }
 #include "gemm_tile.glsl"
 
@@ -62,10 +69,10 @@ void main() {
       uint n = n0 + tx * TN + j;
       if (m < pc.O && n < P) {
         float v = gemm_acc[i][j];
-        if ((pc.flags & 1u) != 0u) v += float(bias[m]);
-        uint oi = (batch * pc.O + m) * P + n;
-        if ((pc.flags & 2u) != 0u) v += float(res[oi]);
-        o[oi] = STORE_T(v);
+        if ((pc.flags & 1u) != 0u) v += float(bias[pc.b_base + m]);
+        uint oi = batch * pc.o_bstride + m * P + n;
+        if ((pc.flags & 2u) != 0u) v += float(res[pc.r_base + oi]);
+        o[pc.o_base + oi] = STORE_T(v);
       }
     }
   }

@@ -1,7 +1,10 @@
 // Elementwise binary op with broadcasting: out[i] = op(a[ia], b[ib]) for up to 4 dims.
 // Bindings: 0 a (STORE_T), 1 b (STORE_T), 2 out (STORE_T).
 // Push constants: out shape (4), a strides (4), b strides (4) in elements (0 where broadcast),
-//   total element count, op (0 add, 1 sub, 2 mul, 3 div), scale applied to the result.
+//   total element count (of this window), op (0 add, 1 sub, 2 mul, 3 div), scale applied to the
+//   result, row stride, a_base, b_base, o_base (elements from each binding's start to the window's
+//   first element: large tensors go in windows of one binding, of whole rows of the outer dim when
+//   broadcasting).
 // Spec constants: 0..2 workgroup size; 3 BROADCAST (0: a, b and out have one shape, so the
 //   index arithmetic is skipped: on lavapipe the divisions cost more than the op).
 // Dispatch: (ceil(total / wg_x) capped at the device's x limit, rows in y).
@@ -23,6 +26,9 @@ layout(push_constant) uniform PC {
   uint op;
   float scale;
   uint row_stride;  // elements covered by one y row of workgroups
+  uint a_base;
+  uint b_base;
+  uint o_base;
 } pc;
 
 void main() {
@@ -38,12 +44,12 @@ void main() {
     ia = i0 * pc.sa.x + i1 * pc.sa.y + i2 * pc.sa.z + i3 * pc.sa.w;
     ib = i0 * pc.sb.x + i1 * pc.sb.y + i2 * pc.sb.z + i3 * pc.sb.w;
   }
-  ARITH_T x = ARITH_T(a[ia]);
-  ARITH_T y = ARITH_T(b[ib]);
+  ARITH_T x = ARITH_T(a[pc.a_base + ia]);
+  ARITH_T y = ARITH_T(b[pc.b_base + ib]);
   ARITH_T v;
   if (pc.op == 0u) v = x + y;
   else if (pc.op == 1u) v = x - y;
   else if (pc.op == 2u) v = x * y;
   else v = x / y;
-  o[i] = STORE_T(float(v) * pc.scale);
+  o[pc.o_base + i] = STORE_T(float(v) * pc.scale);
 }

@@ -1,7 +1,9 @@
 // Linear combination of up to 6 same-shaped tensors: out[i] = sum_k c[k] * x_k[i] (+ c6).
 // The sampler update rules (Euler, DPM++, UniPC, ...) are all of this form.
 // Bindings: 0..5 inputs x_0..x_5 (STORE_T; unused ones bound to x_0), 6 out (STORE_T).
-// Push constants: coefficients c[0..5], constant term, element count, row stride.
+// Push constants: coefficients c[0..5], constant term, element count (of this window), row stride,
+//   base[0..6] (elements from each binding's start, x_0..x_5 then out, to the window's first element:
+//   large tensors go in windows of one binding).
 // Spec constants: 0..2 workgroup size; 3 N, the number of inputs used (1..6).
 // Dispatch: grid_1d over the element count.
 #version 450
@@ -23,17 +25,18 @@ layout(push_constant) uniform PC {
   float bias;
   uint total;
   uint row_stride;
+  uint base[7];
 } pc;
 
 void main() {
   uint i = gl_GlobalInvocationID.y * pc.row_stride + gl_GlobalInvocationID.x;
   if (i >= pc.total) return;
   // Always f32 arithmetic: sampler state reaches O(100) and needs the precision.
-  float v = pc.bias + pc.c[0] * float(x0[i]);
-  if (N > 1u) v += pc.c[1] * float(x1[i]);
-  if (N > 2u) v += pc.c[2] * float(x2[i]);
-  if (N > 3u) v += pc.c[3] * float(x3[i]);
-  if (N > 4u) v += pc.c[4] * float(x4[i]);
-  if (N > 5u) v += pc.c[5] * float(x5[i]);
-  o[i] = STORE_T(v);
+  float v = pc.bias + pc.c[0] * float(x0[pc.base[0] + i]);
+  if (N > 1u) v += pc.c[1] * float(x1[pc.base[1] + i]);
+  if (N > 2u) v += pc.c[2] * float(x2[pc.base[2] + i]);
+  if (N > 3u) v += pc.c[3] * float(x3[pc.base[3] + i]);
+  if (N > 4u) v += pc.c[4] * float(x4[pc.base[4] + i]);
+  if (N > 5u) v += pc.c[5] * float(x5[pc.base[5] + i]);
+  o[pc.base[6] + i] = STORE_T(v);
 }

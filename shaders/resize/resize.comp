@@ -9,7 +9,8 @@
 // with scale = in / out rounded to f32 on the host (as PyTorch does). Sums in f32.
 // Bindings: 0 x [planes, in_h, in_w] (STORE_T), 1 out [planes, out_h, out_w] (STORE_T).
 // Push constants: in_h, in_w, out_h, out_w, scale_h, scale_w, plane_offset (first plane of this
-//   dispatch).
+//   dispatch, counted from the windows' first plane), x_base, y_base (elements from each binding's
+//   start to the window's first plane: tensors larger than one binding go in windows of whole planes).
 // Spec constants: 0..2 workgroup size (wx, wy, 1); 3 MODE (above).
 // Dispatch: (ceil(out_w / wx), ceil(out_h / wy), planes of this dispatch); the grid supplies the
 //   coordinates, so no per-invocation integer division (which lavapipe scalarizes).
@@ -32,6 +33,8 @@ layout(push_constant) uniform PC {
   float scale_h;
   float scale_w;
   uint plane_offset;
+  uint x_base;
+  uint y_base;
 } pc;
 
 float at(uint base, uint y, uint xx) { return float(x[base + y * pc.in_w + xx]); }
@@ -40,8 +43,8 @@ void main() {
   uint ox = gl_GlobalInvocationID.x, oy = gl_GlobalInvocationID.y;
   if (ox >= pc.out_w || oy >= pc.out_h) return;
   uint plane = pc.plane_offset + gl_WorkGroupID.z;
-  uint base = plane * pc.in_h * pc.in_w;
-  uint i = (plane * pc.out_h + oy) * pc.out_w + ox;
+  uint base = pc.x_base + plane * pc.in_h * pc.in_w;
+  uint i = pc.y_base + (plane * pc.out_h + oy) * pc.out_w + ox;
   float v;
   if (MODE == 0u || MODE == 1u) {
     float off = MODE == 1u ? 0.5 : 0.0;
