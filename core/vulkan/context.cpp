@@ -246,6 +246,8 @@ void Context::pick_device(const std::string& selector) {
   };
   caps_.storage_texel_rgba32f = storage_texel(VK_FORMAT_R32G32B32A32_SFLOAT);
   caps_.storage_texel_rgba16f = storage_texel(VK_FORMAT_R16G16B16A16_SFLOAT);
+  caps_.storage_texel_r32f = storage_texel(VK_FORMAT_R32_SFLOAT);
+  caps_.storage_texel_r16f = storage_texel(VK_FORMAT_R16_SFLOAT);
 
   uint32_t nq = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(physical_, &nq, nullptr);

@@ -34,6 +34,8 @@ struct DeviceCaps {
   uint64_t min_texel_buffer_offset_alignment = 16;
   bool storage_texel_rgba32f = false;  // R32G32B32A32_SFLOAT usable as a storage texel buffer
   bool storage_texel_rgba16f = false;  // R16G16B16A16_SFLOAT usable as a storage texel buffer
+  bool storage_texel_r32f = false;     // R32_SFLOAT (one value per texel)
+  bool storage_texel_r16f = false;     // R16_SFLOAT
   // Subgroup operations supported in compute shaders (VkPhysicalDeviceSubgroupProperties).
   bool subgroup_shuffle = false;
   bool subgroup_arithmetic = false;
