@@ -12,8 +12,10 @@
 // Push constants: M, N, K4 (= K / 4, even), alpha, flags (1 bias[n], 2 residual, 4 bias[m]: conv2d), and the
 // batch strides of a and w (texels) and of out/residual (values): batch z multiplies [M][K] by [N][K]^T (attention),
 // and ldo, the row stride of out/residual (N, or wider when out is a column block of a larger matrix: conv2d chunks).
-// Spec constants: 0..2 workgroup size (8 .. 64: 1 to 8 subgroups of 8, as many as N needs).
-// Dispatch: (ceil(N / (24 * subgroups per workgroup)), ceil(M / 8), batches).
+// A workgroup's subgroups take consecutive blocks of 8 rows over the same 24 columns: llvmpipe runs them one
+// after another on one core, so they find w's columns in cache (see texel_wg in core/ops/matmul.cpp).
+// Spec constants: 0..2 workgroup size (8 .. 64: 1 to 8 subgroups of 8, as many as M needs).
+// Dispatch: (ceil(N / 24), ceil(M / (8 * subgroups per workgroup)), batches).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -49,8 +51,8 @@ layout(push_constant) uniform PC {
 
 void main() {
   const uint lane = gl_SubgroupInvocationID;
-  const uint n0 = (gl_WorkGroupID.x * gl_NumSubgroups + gl_SubgroupID) * 24u + lane;
-  const uint m0 = gl_WorkGroupID.y * 8u;
+  const uint n0 = gl_WorkGroupID.x * 24u + lane;
+  const uint m0 = (gl_WorkGroupID.y * gl_NumSubgroups + gl_SubgroupID) * 8u;
   const int K4 = int(pc.K4);
   // Rows/columns past the edge read a valid row (clamped) and are not stored.
   const uint z = gl_WorkGroupID.z;
