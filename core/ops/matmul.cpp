@@ -146,8 +146,13 @@ namespace {
 // them in cache (24 columns x K, ~60 KB at K = 640, where subgroups spread over N streamed ~500 KB per
 // workgroup): matmul 22.7% -> 24.8%, conv2d 3x3 23.0-23.5% -> 25.7-27.3% of the measured peak (more when
 // another process shares the caches).
+// The most subgroups (of kTexelWG / 8) whose workgroups pad M's blocks of 8 rows by at most 1/16 (CLIP's 154
+// rows: 7 subgroups, 21 blocks for 20, where 8 would compute 24).
 uint32_t texel_wg(int64_t M) {
-  return uint32_t(std::min<int64_t>(kTexelWG, 8 * ((M + kTexelBM - 1) / kTexelBM)));
+  const int64_t blocks = (M + kTexelBM - 1) / kTexelBM;
+  for (int64_t sg = kTexelWG / 8; sg > 1; --sg)
+    if ((blocks + sg - 1) / sg * sg * 16 <= blocks * 17) return uint32_t(8 * sg);
+  return 8;
 }
 
 const vk::Pipeline& texel_pipeline(vk::Stream& s, DType dt, uint32_t wg) {
