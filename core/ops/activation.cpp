@@ -21,7 +21,7 @@ void check_float(const char* op, const Tensor& x) {
 void unary(vk::Stream& s, const Tensor& x, const Tensor& y, uint32_t op, float mul, float add, const char* name) {
   int64_t n = x.numel();
   if (n == 0) return;
-  int64_t per = window_rows(s, name, 4, dtype_size(x.dtype()), (n + 3) / 4) * 4;
+  int64_t per = flat_window_elems(s, name, x);
   vk::Variant variant = variant_for(s, x.dtype(), true);
   for (int64_t first = 0; first < n; first += per) {
     int64_t cnt = std::min(per, n - first);

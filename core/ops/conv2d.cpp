@@ -74,16 +74,10 @@ bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Te
   // come in fours and the device reads one value per texel: on lavapipe ~4x faster than im2col.comp.
   const bool texel_fmt = x.dtype() == DType::F32 ? caps.storage_texel_r32f : caps.storage_texel_r16f;
   const vk::Pipeline* pl4 = nullptr;
-  if (texel_fmt && C % 4 == 0 && Cc % 4 == 0) {
-    vk::PipelineKey key;
-    key.shader = "conv/im2col_texel";
-    key.variant = variant_for(s, x.dtype(), false);
-    key.workgroup = {256, 1, 1};
-    key.spec = {uint32_t(kh), uint32_t(kw), uint32_t(p.stride)};
-    key.bindings = 2;
-    key.texel_formats = {x.dtype() == DType::F32 ? VK_FORMAT_R32_SFLOAT : VK_FORMAT_R16_SFLOAT};
-    pl4 = &s.ctx().pipelines().get(key);
-  }
+  if (texel_fmt && C % 4 == 0 && Cc % 4 == 0)
+    pl4 = &pipeline(s, "conv/im2col_texel", variant_for(s, x.dtype(), false), 2, {256, 1, 1},
+                    {uint32_t(kh), uint32_t(kw), uint32_t(p.stride)},
+                    {x.dtype() == DType::F32 ? VK_FORMAT_R32_SFLOAT : VK_FORMAT_R16_SFLOAT});
   for (int64_t n = 0; n < N; ++n) {
     Tensor xn = x.slice0(n, 1);
     Tensor on = out.slice0(n, 1).reshape({O * P});

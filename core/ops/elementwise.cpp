@@ -34,13 +34,6 @@ std::array<uint32_t, 4> broadcast_strides(const Shape& s, const std::array<int64
 }
 }  // namespace
 
-namespace {
-// Elements per window when a, b/x_k and out are windowed alike: a multiple of 4 within one binding.
-int64_t flat_window(vk::Stream& s, const char* op, const Tensor& t) {
-  return window_rows(s, op, 4, dtype_size(t.dtype()), (t.numel() + 3) / 4) * 4;
-}
-}  // namespace
-
 Tensor binary(vk::Stream& s, BinaryOp op, const Tensor& a, const Tensor& b, float scale) {
   check_same_dtype("binary", {&a, &b});
   Shape os = broadcast_shape("binary", a.shape(), b.shape());
@@ -68,7 +61,7 @@ Tensor binary(vk::Stream& s, BinaryOp op, const Tensor& a, const Tensor& b, floa
   // Windows of one binding: flat ranges without broadcasting; with it, whole rows of the outer dim
   // (an operand broadcast along that dim is bound whole).
   const int64_t rows = broadcast ? o4[0] : out.numel(), row = broadcast ? out.numel() / o4[0] : 1;
-  const int64_t per = broadcast ? window_rows(s, "binary", row, dtype_size(a.dtype()), rows) : flat_window(s, "binary", out);
+  const int64_t per = broadcast ? window_rows(s, "binary", row, dtype_size(a.dtype()), rows) : flat_window_elems(s, "binary", out);
   auto operand = [&](const Tensor& t, uint32_t stride0, int64_t r0, int64_t cnt) {
     if (!broadcast) return window(s, t, r0, cnt);
     if (stride0 == 0) {
@@ -115,7 +108,7 @@ Tensor lincomb(vk::Stream& s, const std::vector<Term>& terms, double bias) {
   const uint32_t wg = 256;
   auto& p = pipeline(s, "elementwise/lincomb", variant_for(s, first.dtype(), false), 7, {wg, 1, 1},
                      {uint32_t(terms.size())});
-  const int64_t per = flat_window(s, "lincomb", first);
+  const int64_t per = flat_window_elems(s, "lincomb", first);
   for (int64_t e0 = 0; e0 < n; e0 += per) {
     const int64_t cnt = std::min(per, n - e0);
     std::vector<vk::BufferRef> in;
@@ -146,7 +139,7 @@ Tensor affine_clamp(vk::Stream& s, const Tensor& x, float mul, float add, float 
   } pc{mul, add, lo, hi, 0, 0, 0, 0};
   const uint32_t wg = 256;
   auto& p = pipeline(s, "elementwise/affine_clamp", variant_for(s, x.dtype(), false), 2, {wg, 1, 1});
-  const int64_t per = flat_window(s, "affine_clamp", x);
+  const int64_t per = flat_window_elems(s, "affine_clamp", x);
   for (int64_t e0 = 0; e0 < n; e0 += per) {
     const int64_t cnt = std::min(per, n - e0);
     Window wx = window(s, x, e0, cnt), wo = window(s, out, e0, cnt);

@@ -157,13 +157,7 @@ uint32_t texel_wg(int64_t M) {
 
 const vk::Pipeline& texel_pipeline(vk::Stream& s, DType dt, uint32_t wg) {
   VkFormat fmt = dt == DType::F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
-  vk::PipelineKey key;
-  key.shader = "matmul/gemm_texel";
-  key.variant = variant_for(s, dt, false);
-  key.workgroup = {wg, 1, 1};
-  key.bindings = 5;
-  key.texel_formats = {fmt, fmt};
-  return s.ctx().pipelines().get(key);
+  return pipeline(s, "matmul/gemm_texel", variant_for(s, dt, false), 5, {wg, 1, 1}, {}, {fmt, fmt});
 }
 }  // namespace
 

@@ -13,13 +13,15 @@ vk::Variant variant_for(vk::Stream& s, DType dtype, bool tolerates_f16_arithmeti
 }
 
 const vk::Pipeline& pipeline(vk::Stream& s, const char* shader, vk::Variant variant, uint32_t bindings,
-                             std::array<uint32_t, 3> workgroup, std::vector<uint32_t> spec) {
+                             std::array<uint32_t, 3> workgroup, std::vector<uint32_t> spec,
+                             std::vector<VkFormat> texel_formats) {
   vk::PipelineKey key;
   key.shader = shader;
   key.variant = variant;
   key.workgroup = workgroup;
   key.spec = std::move(spec);
   key.bindings = bindings;
+  key.texel_formats = std::move(texel_formats);
   return s.ctx().pipelines().get(key);
 }
 
@@ -56,6 +58,10 @@ int64_t window_rows(vk::Stream& s, const std::string& op, int64_t row, uint64_t 
   VKD_OP_CHECK(rows > 0, op + ": one row of " + std::to_string(row) +
                              " elements exceeds the device's storage binding range");
   return std::min(rows, total_rows);
+}
+
+int64_t flat_window_elems(vk::Stream& s, const std::string& op, const Tensor& t) {
+  return window_rows(s, op, 4, dtype_size(t.dtype()), (t.numel() + 3) / 4) * 4;
 }
 
 void check_same_dtype(const char* op, std::initializer_list<const Tensor*> ts) {

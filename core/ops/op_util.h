@@ -28,8 +28,11 @@ class OpError : public std::invalid_argument {
 // the op tolerates it, the stream asks for it and the device has it.
 vk::Variant variant_for(vk::Stream& s, DType dtype, bool tolerates_f16_arithmetic);
 
+// texel_formats: per binding, VK_FORMAT_UNDEFINED for a storage buffer or the format of a storage texel buffer
+// (see vk::PipelineKey::texel_formats); empty: all storage buffers.
 const vk::Pipeline& pipeline(vk::Stream& s, const char* shader, vk::Variant variant, uint32_t bindings,
-                             std::array<uint32_t, 3> workgroup = {64, 1, 1}, std::vector<uint32_t> spec = {});
+                             std::array<uint32_t, 3> workgroup = {64, 1, 1}, std::vector<uint32_t> spec = {},
+                             std::vector<VkFormat> texel_formats = {});
 
 // A 1-D launch of `n` invocations in groups of `wg`, folded into (x, y) to respect the device's
 // per-dimension group limit. The shader's index is gid.y * row_stride + gid.x.
@@ -60,6 +63,9 @@ Window window(vk::Stream& s, const Tensor& t, int64_t first, int64_t count);
 // range (room left for the alignment slack, 32-bit indexing), capped at total_rows; OpError naming
 // `op` when not even one row fits.
 int64_t window_rows(vk::Stream& s, const std::string& op, int64_t row, uint64_t es, int64_t total_rows);
+// Elements per window when a flat tensor of `t`'s dtype is processed in windows of one binding: a multiple of 4
+// (vec4 paths stay aligned), at most t.numel() rounded up to 4.
+int64_t flat_window_elems(vk::Stream& s, const std::string& op, const Tensor& t);
 
 void check_same_dtype(const char* op, std::initializer_list<const Tensor*> ts);
 

@@ -16,16 +16,6 @@ bool texel_rows(vk::Stream& s, const Tensor& x, int64_t n, uint64_t row_bytes, i
          uint64_t(chunk_rows) * uint64_t(n / 4) <= caps.max_texel_buffer_elements;
 }
 
-const vk::Pipeline& texel_pipeline(vk::Stream& s, DType dt, uint32_t wg) {
-  vk::PipelineKey key;
-  key.shader = "softmax/softmax_texel";
-  key.variant = variant_for(s, dt, true);
-  key.workgroup = {wg, 1, 1};
-  key.bindings = 2;
-  key.texel_formats = {dt == DType::F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT};
-  return s.ctx().pipelines().get(key);
-}
-
 Tensor softmax_impl(vk::Stream& s, const Tensor& x, bool causal, int64_t block_rows, int64_t first_query,
                     int64_t keys) {
   VKD_OP_CHECK(x.defined(), "softmax: undefined operand");
@@ -52,8 +42,9 @@ Tensor softmax_impl(vk::Stream& s, const Tensor& x, bool causal, int64_t block_r
   if (texel) {  // one vec4 per invocation and step: a quarter of the invocations
     while (wg > 8 && int64_t(wg) * 16 > n) wg /= 2;
   }
-  auto& p = texel ? texel_pipeline(s, x.dtype(), wg)
-                  : pipeline(s, "softmax/softmax", variant_for(s, x.dtype(), true), 2, {wg, 1, 1});
+  const VkFormat fmt = x.dtype() == DType::F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
+  auto& p = pipeline(s, texel ? "softmax/softmax_texel" : "softmax/softmax", variant_for(s, x.dtype(), true), 2,
+                     {wg, 1, 1}, {}, texel ? std::vector<VkFormat>{fmt} : std::vector<VkFormat>{});
   Tensor x2 = x.reshape({rows, n}), o2 = out.reshape({rows, n});
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t nr = std::min(chunk, rows - r0);
