@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@ struct Row {
   std::string op, shape, precision;
   double ms, gflops, peak_gflops, fraction, gbps, peak_gbps;
   bool memory_bound;
+  std::string note;
 };
 
 void print_header(const vk::Context& ctx, double copy_gbps) {
@@ -56,9 +58,10 @@ void print_row(const Row& r) {
 void print_json_row(const vk::Context& ctx, const Row& r) {
   std::printf(
       "{\"device\":\"%s\",\"op\":\"%s\",\"shape\":\"%s\",\"precision\":\"%s\",\"ms\":%.4f,\"gflops\":%.2f,"
-      "\"peak_gflops\":%.2f,\"fraction\":%.4f,\"gbps\":%.2f,\"peak_gbps\":%.2f,\"bound\":\"%s\"}\n",
+      "\"peak_gflops\":%.2f,\"fraction\":%.4f,\"gbps\":%.2f,\"peak_gbps\":%.2f,\"bound\":\"%s\"%s%s%s}\n",
       ctx.caps().name.c_str(), r.op.c_str(), r.shape.c_str(), r.precision.c_str(), r.ms, r.gflops, r.peak_gflops,
-      r.fraction, r.gbps, r.peak_gbps, r.memory_bound ? "memory" : "compute");
+      r.fraction, r.gbps, r.peak_gbps, r.memory_bound ? "memory" : "compute", r.note.empty() ? "" : ",\"note\":\"",
+      r.note.c_str(), r.note.empty() ? "" : "\"");
   std::fflush(stdout);
 }
 
@@ -81,6 +84,7 @@ int run_ops(int argc, char** argv) {
     return 2;
   }
   double copy_gbps = bench::measure_copy_gbps(s);
+  std::set<std::string> notes;
   if (!json) print_header(ctx, copy_gbps);
   auto emit = [&](const Row& r) {
     if (json) print_json_row(ctx, r);
@@ -99,9 +103,13 @@ int run_ops(int argc, char** argv) {
       r.gflops = c.flops / (ms * 1e6);
       r.gbps = c.bytes(prec.dtype) / (ms * 1e6);
       r.fraction = c.memory_bound ? r.gbps / copy_gbps : r.gflops / peak;
+      r.note = c.note;
       emit(r);
+      if (!c.note.empty()) notes.insert(c.note);
     }
   }
+  if (!json)
+    for (auto& n : notes) std::printf("note: %s\n", n.c_str());
   return 0;
 }
 

@@ -25,6 +25,8 @@ OpCase conv_case(int64_t n, int64_t c, int64_t o, int64_t hw) {
   k.shape = std::to_string(n) + "x" + std::to_string(c) + "x" + std::to_string(hw) + "x" + std::to_string(hw) +
             " -> " + std::to_string(o);
   k.flops = 2.0 * n * o * hw * hw * c * 9;
+  k.note = "conv2d_3x3 counts a direct convolution's 2*N*O*C*9*H*W FLOPs; where it runs Winograd F(2x2,3x3) (f32 on "
+           "the texel-GEMM path: lavapipe) it multiplies 2.25x less, so its GFLOP/s and fraction are effective";
   k.memory_bound = false;
   k.bytes = [=](DType dt) { return double(dtype_size(dt)) * (n * c * hw * hw + o * c * 9 + n * o * hw * hw); };
   k.setup = [=](vk::Stream& s, DType dt) -> std::function<void()> {

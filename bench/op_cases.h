@@ -20,6 +20,7 @@ std::vector<Precision> precisions(const vk::Context& ctx);
 struct OpCase {
   std::string op, shape;
   double flops;  // useful arithmetic per call
+  std::string note;  // how flops is counted, where the op may do less arithmetic than that (printed with the table)
   bool memory_bound;
   std::function<double(DType)> bytes;  // minimum bytes moved per call (read once, written once)
   // Creates inputs on the stream's device and returns a function that records one call.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "ops/conv2d_winograd.h"
 #include "ops/matmul.h"
 #include "ops/op_util.h"
 
@@ -66,6 +67,10 @@ bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Te
     Oc = Oc / int64_t(unit) * int64_t(unit);
   }
   if (Oc <= 0) return false;
+  // The GEMM binds each image's out/residual rows directly: their starts must be storage-aligned.
+  const uint64_t image_bytes = uint64_t(O * P) * es;
+  if ((N > 1 && image_bytes % salign) || out.ref().offset % salign || (residual && residual->ref().offset % salign))
+    return false;
   Tensor w2 = weight.reshape({O, K});
   if (w2.ref().offset % talign) return false;
   auto& pl = pipeline(s, "conv/im2col", variant_for(s, x.dtype(), false), 2, {256, 1, 1},
@@ -214,6 +219,7 @@ Tensor conv2d(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor
 
   Tensor out = Tensor::empty(s.ctx(), out_shape, x.dtype());
   if (out.numel() == 0) return out;
+  if (detail::conv2d_winograd(s, x, weight, bias, p, residual, out)) return out;
   if (conv2d_texel(s, x, weight, bias, p, residual, out)) return out;
   conv2d_direct(s, x, weight, bias, p, residual, out, "conv2d (" + desc() + ")");
   return out;

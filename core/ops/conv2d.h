@@ -1,5 +1,7 @@
-// 2-D convolution (NCHW, PyTorch weight layout) as an implicit GEMM: shaders/conv/conv2d.comp gathers
-// the im2col matrix tile by tile into shared memory instead of materialising it.
+// 2-D convolution (NCHW, PyTorch weight layout). Three paths, chosen per call: on devices with the texel GEMM
+// (lavapipe), 3x3 stride-1 convs in f32 run Winograd F(2x2, 3x3) (conv2d_winograd.h: 2.25x fewer multiplies)
+// and the others im2col + the texel GEMM; elsewhere an implicit GEMM (shaders/conv/conv2d.comp gathers the im2col
+// matrix tile by tile into shared memory instead of materialising it).
 #pragma once
 #include "tensor/tensor.h"
 #include "vulkan/stream.h"

@@ -1,9 +1,11 @@
 // The VAE with activations larger than one storage binding: the tiny checkpoint's decoder and encoder on a
 // context whose binding range is lowered to 512 KiB (vk::ContextOptions::max_binding_bytes), so a 128x128
 // image (activations up to 4 MiB) takes the split paths of a 512x512 decode on lavapipe (up to 256 MiB against
-// 128 MiB), must give exactly the result of the shared context. Every VAE conv with C*k*k % 8 == 0 runs
-// im2col + the texel GEMM in blocks (same arithmetic); the others (conv_in, post_quant_conv) only split over
-// output channels; group_norm, upsample and the clamp split into windows without changing any value.
+// 128 MiB), must give exactly the result of the shared context. The 3x3 stride-1 convs with C % 8 == 0 run
+// Winograd (conv2d_winograd.h) with x, out and the weights in windows (same arithmetic); the other convs with
+// C*k*k % 8 == 0 run im2col + the texel GEMM in blocks (same arithmetic); the rest (conv_in, post_quant_conv)
+// only split over output channels; group_norm, upsample and the clamp split into windows without changing any
+// value.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -40,11 +40,18 @@ std::vector<ConvCase> conv_cases() {
       {2, 3, 8, 6, 33, 2, 5, 1, 0, true, true, false},
       {1, 17, 5, 5, 3, 3, 3, 2, 0, true, false, false},
       {1, 2, 3, 3, 2, 3, 3, 1, 2, false, false, false},
+      // Winograd F(2x2, 3x3) in f32 (3x3, stride 1, C % 8 == 0, 512+ output pixels): odd sizes (partial tiles),
+      // padding 0 and 2, several images, the smallest C; 4-wide output rows
+      {3, 16, 19, 23, 24, 3, 3, 1, 1, true, true, false},
+      {1, 8, 33, 40, 10, 3, 3, 1, 0, true, false, false},
+      {2, 24, 20, 17, 9, 3, 3, 1, 2, false, true, false},
+      {2, 16, 21, 12, 16, 3, 3, 1, 1, true, true, false},  // 4 | Wo: two tiles per output invocation, odd Ho
       // SD1.5 shapes: conv_in, conv_out, ResBlock 1x1 skip and 3x3 (fused bias + residual), downsample
       {1, 4, 64, 64, 320, 3, 3, 1, 1, true, false, false},
       {1, 320, 32, 32, 4, 3, 3, 1, 1, true, false, false},
       {2, 320, 16, 16, 640, 1, 1, 1, 0, true, true, false},
       {1, 640, 8, 8, 640, 3, 3, 1, 1, true, true, true},
+      {2, 320, 32, 32, 320, 3, 3, 1, 1, true, true, true},
       {1, 320, 32, 32, 320, 3, 3, 2, 1, true, false, true},
       {1, 1280, 4, 4, 1280, 3, 3, 1, 1, true, true, true},
       // the VAE decoder's last level: im2col exceeds one binding (302 MB in f32), so it runs in pixel chunks
