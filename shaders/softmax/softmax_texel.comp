@@ -5,8 +5,11 @@
 // score rows (up to 4096 keys x 4096 queries per head at 512x512) make this one of the UNet's largest passes.
 // Bindings: 0 x imageBuffer [rows][n/4] (rgba32f, or rgba16f for 16-bit storage), 1 out (STORE_VEC4).
 // Push constants: as softmax.comp (rows, n, row_stride, causal, block_rows, first_query, keys); n % 4 == 0.
-// Spec constants: 0..2 workgroup size (x: invocations per row, a power of two <= 256).
-// Dispatch: (min(rows, x limit), ceil(rows / that)); row = gid.y * row_stride + gid.x (clamped).
+// Spec constants: 0..2 workgroup size (x: invocations per row, a power of two <= 256); 3 LANE_ROWS: 1 = each
+// invocation takes a whole row alone (no shared memory, no barrier: the CPU device's choice, where a barrier
+// switches between the workgroup's subgroups and a workgroup costs about a microsecond).
+// Dispatch: one workgroup per row: (min(rows, x limit), ceil(rows / that)), row = wgid.y * row_stride + wgid.x
+// (clamped); LANE_ROWS: grid_1d(rows, workgroup size), row = gid.y * row_stride + gid.x.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "types.glsl"
@@ -30,6 +33,7 @@ layout(push_constant) uniform PC {
   uint keys;  // only keys [0, keys) take part (the rest: attention's zero padding)
 } pc;
 
+layout(constant_id = 3) const uint LANE_ROWS = 0;
 shared float sm[256];
 shared float ss[256];
 
@@ -40,7 +44,35 @@ vec4 masked(vec4 v, uint i0, uint valid) {
               i0 + 3u < valid ? v.w : lo);
 }
 
+// One row per invocation: the online max/sum over the row, then the normalised values.
+void lane_row() {
+  const uint row = gl_GlobalInvocationID.y * pc.row_stride + gl_GlobalInvocationID.x;
+  if (row >= pc.rows) return;
+  const uint n4 = pc.n / 4u;
+  const int base4 = int(row * n4);
+  const uint valid = pc.causal != 0u ? min(pc.keys, row % pc.block_rows + pc.first_query + 1u) : pc.keys;
+  const uint valid4 = (valid + 3u) / 4u;
+  float m = -3.0e38;
+  float l = 0.0;
+  for (uint i = 0u; i < valid4; ++i) {
+    const vec4 v = masked(imageLoad(X, base4 + int(i)), 4u * i, valid);
+    const float mn = max(m, max(max(v.x, v.y), max(v.z, v.w)));
+    const vec4 e = exp(v - mn);
+    l = l * exp(m - mn) + ((e.x + e.y) + (e.z + e.w));
+    m = mn;
+  }
+  const float inv = 1.0 / l;
+  for (uint i = 0u; i < n4; ++i) {
+    const vec4 v = masked(imageLoad(X, base4 + int(i)), 4u * i, valid);
+    o[uint(base4) + i] = STORE_VEC4(exp(v - m) * inv);
+  }
+}
+
 void main() {
+  if (LANE_ROWS == 1u) {
+    lane_row();
+    return;
+  }
   const uint WG = gl_WorkGroupSize.x;
   const uint lid = gl_LocalInvocationID.x;
   // Excess workgroups redo the last row (same values), so no branch encloses the barriers.
