@@ -67,18 +67,18 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
   const int64_t tiles_x = (Wo + 1) / 2, tiles_y = (Ho + 1) / 2, tiles_per_image = tiles_x * tiles_y;
   const int64_t T = N * tiles_per_image;
   // Tiles per chunk: V_r [4][Tc][C] and M_r [4][O][Tc] within the scratch budget, M_r's r32f view within the
-  // texel limit, the GEMM's columns within the grid; a multiple of the GEMM's 24 columns when chunked.
+  // texel limit, the GEMM's columns within the grid; a multiple of the GEMM's 32 columns when chunked.
   const uint64_t budget = std::min(range, kScratchBytes);
   uint64_t tc = budget / (4 * uint64_t(std::max(C, O)) * es);
   tc = std::min<uint64_t>(tc, max_texels / (4 * uint64_t(O)));
-  tc = std::min<uint64_t>(tc, uint64_t(caps.max_workgroup_count[0]) * 24);
+  tc = std::min<uint64_t>(tc, uint64_t(caps.max_workgroup_count[0]) * 32);
   tc = std::min<uint64_t>(tc, (uint64_t(UINT32_MAX) / 4) / uint64_t(std::max(C, O)));
   const int64_t span = per_image ? tiles_per_image : T;  // the tiles one chunk may cover
-  if (tc < uint64_t(span)) tc = tc / 24 * 24;
+  if (tc < uint64_t(span)) tc = tc / 32 * 32;
   if (tc == 0) return false;
   const int64_t Tc = std::min<int64_t>(span, int64_t(tc));
   // Two tiles per output-transform invocation, stored 4-wide, where rows of outputs start at multiples of 4 values
-  // (4 | Wo, offsets in 16 bytes: every chunk then has an even tile count, tiles_x being even, Tc a multiple of 24).
+  // (4 | Wo, offsets in 16 bytes: every chunk then has an even tile count, tiles_x being even, Tc a multiple of 32).
   const bool pair = Wo % 4 == 0 && out.ref().offset % 16 == 0 && (!residual || residual->ref().offset % 16 == 0);
 
   const vk::Variant v = variant_for(s, x.dtype(), false);

@@ -25,9 +25,10 @@ struct TexelGemmPC {
   uint32_t sa4 = 0, sw4 = 0, so = 0;  // batch strides (z): a and w in texels, out/residual in values
   uint32_t ldo = 0;                   // row stride of out/residual
 };
+constexpr uint32_t kVec4Rows = 8;   // gemm_texel flag: rows of out/residual start at multiples of 4 values
 constexpr uint32_t kTexelWG = 64;   // at most 8 subgroups of 8 (fewer for short M: texel_wg)
 constexpr uint32_t kTexelBM = 8;    // rows per subgroup
-constexpr uint32_t kTexelSgN = 24;  // columns per workgroup (every subgroup's)
+constexpr uint32_t kTexelSgN = 32;  // columns per workgroup (every subgroup's: 4 per lane)
 
 // Whether shaders/matmul/gemm_texel.comp can run this NT product: 8-wide subgroups with shuffles, both
 // operands as storage texel buffers (format supported, aligned, within maxTexelBufferElements), K % 8 == 0.
@@ -141,9 +142,9 @@ namespace detail {
 bool texel_gemm_available(vk::Stream& s, DType dtype) { return texel_device(s, dtype); }
 
 namespace {
-// Invocations per workgroup for M rows: subgroups of 8 rows over the same 24 columns, no more than M needs.
+// Invocations per workgroup for M rows: subgroups of 8 rows over the same 32 columns, no more than M needs.
 // The subgroups of a workgroup run one after another on one core (llvmpipe): sharing w's columns, they find
-// them in cache (24 columns x K, ~60 KB at K = 640, where subgroups spread over N streamed ~500 KB per
+// them in cache (24 columns x K then, ~60 KB at K = 640, where subgroups spread over N streamed ~500 KB per
 // workgroup): matmul 22.7% -> 24.8%, conv2d 3x3 23.0-23.5% -> 25.7-27.3% of the measured peak (more when
 // another process shares the caches).
 // The most subgroups (of kTexelWG / 8) whose workgroups pad M's blocks of 8 rows by at most 1/16 (CLIP's 154
@@ -180,6 +181,7 @@ bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, cons
   pc.sa4 = uint32_t(M * K / 4);
   pc.sw4 = uint32_t(N * K / 4);
   pc.so = uint32_t(M * N);
+  if (N % 4 == 0) pc.flags |= kVec4Rows;
   s.dispatch(texel_pipeline(s, a.dtype(), wg), {a.ref(), w.ref(), a.ref(), residual ? residual->ref() : a.ref()},
              {out.ref()}, pc, uint32_t(gx), uint32_t(gy), uint32_t(batch));
   return true;
@@ -212,6 +214,7 @@ bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor
     Tensor bc = !bias ? Tensor() : (bias_per_row && rows != rows_total) ? bias->slice0(r0, rows) : *bias;
     TexelGemmPC pc{uint32_t(rows), uint32_t(N), uint32_t(K / 4), alpha, bias_flag | (residual ? 2u : 0u)};
     pc.ldo = uint32_t(ldo);
+    if (ldo % 4 == 0) pc.flags |= kVec4Rows;
     s.dispatch(tp, {ac.ref(), w.ref(), (bias ? bc : a).ref(), residual ? rc.ref() : a.ref()}, {oc.ref()}, pc,
                uint32_t(gx), ceil_div(uint64_t(rows), kTexelBM * (wg / 8)), 1);
   }

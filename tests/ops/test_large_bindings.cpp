@@ -122,7 +122,7 @@ std::vector<ConvCase> conv_cases() {
       // Winograd (f32): x and out fit, V_r/M_r do not (324 tiles of 32 channels): two tile chunks, the first
       // ending inside the fourth image
       {"winograd_chunks", 4, 32, 17, 17, 32, 3, 1, 1, 0, true, true, true},
-      // the same with 4 | Wo (4-wide output rows) and an odd Ho: 336 tiles, chunks of 312 and 24
+      // the same with 4 | Wo (4-wide output rows) and an odd Ho: 336 tiles, chunks of 320 and 16
       {"winograd_chunks_w4", 4, 32, 13, 24, 32, 3, 1, 1, 0, true, true, true},
       // the weights (184 KiB) transformed in blocks of output channels
       {"winograd_weight_blocks", 1, 64, 12, 12, 80, 3, 1, 1, 0, true, false, true},
