@@ -45,15 +45,16 @@ layout(push_constant) uniform PC {
   uint sa4, sw4, so, ldo;
 } pc;
 
-#define ROW(I, C)                                                     \
-  {                                                                   \
-    float a = subgroupShuffle(av.C, uint(I));                         \
-    c##I##0 = fma(a, b0.C, c##I##0);                                  \
-    c##I##1 = fma(a, b1.C, c##I##1);                                  \
-    c##I##2 = fma(a, b2.C, c##I##2);                                  \
-    c##I##3 = fma(a, b3.C, c##I##3);                                  \
+// Row I's 4 products over the texel's 4 values of k are summed first, then added once to each accumulator:
+// llvmpipe keeps most of the 32 accumulators on the stack, and one store per accumulator and texel instead of
+// four halved the stack traffic.
+#define COL(I, J, B) c##I##J += fma(a3, B.w, fma(a2, B.z, fma(a1, B.y, a0 * B.x)));
+#define ROW(I)                                                                                           \
+  {                                                                                                      \
+    const float a0 = subgroupShuffle(av.x, uint(I)), a1 = subgroupShuffle(av.y, uint(I));                \
+    const float a2 = subgroupShuffle(av.z, uint(I)), a3 = subgroupShuffle(av.w, uint(I));                \
+    COL(I, 0, b0) COL(I, 1, b1) COL(I, 2, b2) COL(I, 3, b3)                                              \
   }
-#define STEP(C) ROW(0, C) ROW(1, C) ROW(2, C) ROW(3, C) ROW(4, C) ROW(5, C) ROW(6, C) ROW(7, C)
 
 void main() {
   const uint lane = gl_SubgroupInvocationID;
@@ -76,7 +77,7 @@ void main() {
     vec4 av = imageLoad(A, ar + k4);
     vec4 b0 = imageLoad(Wt, br0 + k4), b1 = imageLoad(Wt, br1 + k4), b2 = imageLoad(Wt, br2 + k4);
     vec4 b3 = imageLoad(Wt, br3 + k4);
-    STEP(x) STEP(y) STEP(z) STEP(w)
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
   }
   vec4 acc[8] = vec4[8](vec4(c00, c01, c02, c03), vec4(c10, c11, c12, c13), vec4(c20, c21, c22, c23),
                         vec4(c30, c31, c32, c33), vec4(c40, c41, c42, c43), vec4(c50, c51, c52, c53),
