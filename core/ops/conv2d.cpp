@@ -58,8 +58,9 @@ bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Te
   // texel-aligned and the bias and out views storage-aligned.
   int64_t gemm_rows = int64_t(range) / int64_t(std::max(K, Pc) * int64_t(es));
   gemm_rows = std::min<int64_t>(gemm_rows, int64_t(caps.max_texel_buffer_elements) / (K / 4));
-  gemm_rows = std::min<int64_t>(gemm_rows, int64_t(std::min<uint32_t>(caps.max_workgroup_count[1], 65535)) * 8);
-  gemm_rows = gemm_rows / 8 * 8;
+  const int64_t block = detail::kTexelGemmRows;
+  gemm_rows = std::min<int64_t>(gemm_rows, int64_t(std::min<uint32_t>(caps.max_workgroup_count[1], 65535)) * block);
+  gemm_rows = gemm_rows / block * block;
   int64_t Oc = std::min<int64_t>({O, max_elems < Pc ? 0 : (max_elems - Pc) / P + 1, gemm_rows});
   if (Oc < O) {
     const uint64_t unit = std::lcm(std::lcm(salign / std::gcd(uint64_t(P) * es, salign), salign / std::gcd(es, salign)),

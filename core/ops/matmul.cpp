@@ -27,7 +27,7 @@ struct TexelGemmPC {
 };
 constexpr uint32_t kVec4Rows = 8;   // gemm_texel flag: rows of out/residual start at multiples of 4 values
 constexpr uint32_t kTexelWG = 64;   // at most 8 subgroups of 8 (fewer for short M: texel_wg)
-constexpr uint32_t kTexelBM = 8;    // rows per subgroup
+constexpr uint32_t kTexelBM = uint32_t(detail::kTexelGemmRows);  // rows per subgroup (3 per lane)
 constexpr uint32_t kTexelSgN = 32;  // columns per workgroup (every subgroup's: 4 per lane)
 
 // Whether shaders/matmul/gemm_texel.comp can run this NT product: 8-wide subgroups with shuffles, both
@@ -142,13 +142,12 @@ namespace detail {
 bool texel_gemm_available(vk::Stream& s, DType dtype) { return texel_device(s, dtype); }
 
 namespace {
-// Invocations per workgroup for M rows: subgroups of 8 rows over the same 32 columns, no more than M needs.
+// Invocations per workgroup for M rows: subgroups of 24 rows over the same 32 columns, no more than M needs.
 // The subgroups of a workgroup run one after another on one core (llvmpipe): sharing w's columns, they find
-// them in cache (24 columns x K then, ~60 KB at K = 640, where subgroups spread over N streamed ~500 KB per
-// workgroup): matmul 22.7% -> 24.8%, conv2d 3x3 23.0-23.5% -> 25.7-27.3% of the measured peak (more when
-// another process shares the caches).
-// The most subgroups (of kTexelWG / 8) whose workgroups pad M's blocks of 8 rows by at most 1/16 (CLIP's 154
-// rows: 7 subgroups, 21 blocks for 20, where 8 would compute 24).
+// them in cache (measured with 8-row subgroups over 24 columns, ~60 KB of w at K = 640, where subgroups spread
+// over N streamed ~500 KB per workgroup: matmul 22.7% -> 24.8% of the measured peak).
+// The most subgroups (of kTexelWG / 8) whose workgroups pad M's blocks of 24 rows by at most 1/16 (CLIP's 154
+// rows: 7 blocks, one workgroup of 7 subgroups).
 uint32_t texel_wg(int64_t M) {
   const int64_t blocks = (M + kTexelBM - 1) / kTexelBM;
   for (int64_t sg = kTexelWG / 8; sg > 1; --sg)

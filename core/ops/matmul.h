@@ -14,6 +14,8 @@ Tensor matmul(vk::Stream& s, const Tensor& a, const Tensor& b, bool trans_b = fa
               const Tensor* bias = nullptr, const Tensor* residual = nullptr, float alpha = 1.0f);
 
 namespace detail {
+// Rows of a per subgroup in gemm_texel.comp: texel_gemm_nt splits rows into dispatches in multiples of this.
+constexpr int64_t kTexelGemmRows = 24;
 // out [M, N] = a [M, K] @ w [N, K]^T (+ bias[n], or bias[m] when bias_per_row) (+ residual [M, N]) through
 // shaders/matmul/gemm_texel.comp, when the device and operands allow it (8-wide subgroups with shuffles, storage
 // texel buffers of the dtype, K % 8 == 0, aligned offsets, within the binding/texel limits). Records nothing and

@@ -4,20 +4,27 @@
 // Why (measured on Mesa 22.3 llvmpipe, see core/ops/matmul.cpp): SSBO and shared loads run as per-lane scalar
 // loops, imageLoad/texelFetch go through the vectorised texture path (~3-5x faster per value); subgroupShuffle
 // is ~1.6x cheaper than subgroupBroadcast; the hot loop must be written out (no [[unroll]] loops, no arrays).
-// Each invocation keeps 32 accumulators: rows m0..m0+7 (shared by the subgroup: lane l loads the texels of row
-// m0 + l, the others take them by shuffle) x 4 consecutive columns n0 .. n0 + 3 (its own loads), so that each row
-// of its results leaves in one 4-wide store: llvmpipe stores lane by lane, and 8 vec4 stores cost about what 8
-// scalar ones do (short-K products such as attention's scores spent about a third of their time storing).
+// Each invocation keeps 96 accumulators: rows m0 .. m0 + 23 (shared by the subgroup: lane l loads the texels of
+// rows m0 + l, m0 + 8 + l and m0 + 16 + l, the others take them by shuffle) x 4 consecutive columns n0 .. n0 + 3
+// (its own loads). Measured on lavapipe (Zen 1, AVX2), each step mattered:
+// - 4 consecutive columns per lane: each row of results leaves in one 4-wide store (llvmpipe stores lane by
+//   lane, and a vec4 store costs about what a scalar one does; short-K products such as attention's scores spent
+//   about a third of their time storing);
+// - a row's 4 products over one texel are summed before they are added to the accumulator: llvmpipe keeps most
+//   accumulators on the stack, and one store per accumulator and texel instead of four halved the stack traffic;
+// - 24 rows rather than 8: each texel of w then serves 24 rows (its gather is the loop's most expensive part).
+// Matmul 21-24% -> 33-37% of the measured FMA peak, and the 8 x 3 tile these replaced could not be helped by
+// loop order, fewer or more columns, or image stores (session 4's note).
 // Bindings: 0 a imageBuffer [M][K/4] (rgba32f, or rgba16f for 16-bit storage), 1 w imageBuffer [N][K/4],
 //   2 bias [N] (dummy when unused), 3 residual [M][N] (dummy when unused), 4 out [M][N] (STORE_T).
 // Push constants: M, N, K4 (= K / 4, even), alpha, flags (1 bias[n], 2 residual, 4 bias[m]: conv2d, 8 rows of
 // out/residual may be stored/read 4-wide: so, ldo % 4 == 0), and the batch strides of a and w (texels) and of
 // out/residual (values): batch z multiplies [M][K] by [N][K]^T (attention), and ldo, the row stride of
 // out/residual (N, or wider when out is a column block of a larger matrix: conv2d chunks).
-// A workgroup's subgroups take consecutive blocks of 8 rows over the same 32 columns: llvmpipe runs them one
+// A workgroup's subgroups take consecutive blocks of 24 rows over the same 32 columns: llvmpipe runs them one
 // after another on one core, so they find w's columns in cache (see texel_wg in core/ops/matmul.cpp).
 // Spec constants: 0..2 workgroup size (8 .. 64: 1 to 8 subgroups of 8, as many as M needs).
-// Dispatch: (ceil(N / 32), ceil(M / (8 * subgroups per workgroup)), batches).
+// Dispatch: (ceil(N / 32), ceil(M / (24 * subgroups per workgroup)), batches).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -48,40 +55,64 @@ layout(push_constant) uniform PC {
 // Row I's 4 products over the texel's 4 values of k are summed first, then added once to each accumulator:
 // llvmpipe keeps most of the 32 accumulators on the stack, and one store per accumulator and texel instead of
 // four halved the stack traffic.
-#define COL(I, J, B) c##I##J += fma(a3, B.w, fma(a2, B.z, fma(a1, B.y, a0 * B.x)));
-#define ROW(I)                                                                                           \
+#define COL(I, J, B) c##I##_##J += fma(a3, B.w, fma(a2, B.z, fma(a1, B.y, a0 * B.x)));
+#define ROWV(I, V, L)                                                                                    \
   {                                                                                                      \
-    const float a0 = subgroupShuffle(av.x, uint(I)), a1 = subgroupShuffle(av.y, uint(I));                \
-    const float a2 = subgroupShuffle(av.z, uint(I)), a3 = subgroupShuffle(av.w, uint(I));                \
+    const float a0 = subgroupShuffle(V.x, uint(L)), a1 = subgroupShuffle(V.y, uint(L));                  \
+    const float a2 = subgroupShuffle(V.z, uint(L)), a3 = subgroupShuffle(V.w, uint(L));                  \
     COL(I, 0, b0) COL(I, 1, b1) COL(I, 2, b2) COL(I, 3, b3)                                              \
   }
 
 void main() {
   const uint lane = gl_SubgroupInvocationID;
   const uint n0 = gl_WorkGroupID.x * 32u + 4u * lane;
-  const uint m0 = (gl_WorkGroupID.y * gl_NumSubgroups + gl_SubgroupID) * 8u;
+  const uint m0 = (gl_WorkGroupID.y * gl_NumSubgroups + gl_SubgroupID) * 24u;
   const int K4 = int(pc.K4);
   // Rows/columns past the edge read a valid row (clamped) and are not stored.
   const uint z = gl_WorkGroupID.z;
   const int ar = int(z * pc.sa4) + int(min(m0 + lane, pc.M - 1u)) * K4;
+  const int ar2 = int(z * pc.sa4) + int(min(m0 + 8u + lane, pc.M - 1u)) * K4;
+  const int ar3 = int(z * pc.sa4) + int(min(m0 + 16u + lane, pc.M - 1u)) * K4;
   const int bz = int(z * pc.sw4);
   const int br0 = bz + int(min(n0, pc.N - 1u)) * K4;
   const int br1 = bz + int(min(n0 + 1u, pc.N - 1u)) * K4;
   const int br2 = bz + int(min(n0 + 2u, pc.N - 1u)) * K4;
   const int br3 = bz + int(min(n0 + 3u, pc.N - 1u)) * K4;
-  float c00 = 0.0, c01 = 0.0, c02 = 0.0, c03 = 0.0, c10 = 0.0, c11 = 0.0, c12 = 0.0, c13 = 0.0;
-  float c20 = 0.0, c21 = 0.0, c22 = 0.0, c23 = 0.0, c30 = 0.0, c31 = 0.0, c32 = 0.0, c33 = 0.0;
-  float c40 = 0.0, c41 = 0.0, c42 = 0.0, c43 = 0.0, c50 = 0.0, c51 = 0.0, c52 = 0.0, c53 = 0.0;
-  float c60 = 0.0, c61 = 0.0, c62 = 0.0, c63 = 0.0, c70 = 0.0, c71 = 0.0, c72 = 0.0, c73 = 0.0;
+  float c0_0 = 0.0, c0_1 = 0.0, c0_2 = 0.0, c0_3 = 0.0;
+  float c1_0 = 0.0, c1_1 = 0.0, c1_2 = 0.0, c1_3 = 0.0;
+  float c2_0 = 0.0, c2_1 = 0.0, c2_2 = 0.0, c2_3 = 0.0;
+  float c3_0 = 0.0, c3_1 = 0.0, c3_2 = 0.0, c3_3 = 0.0;
+  float c4_0 = 0.0, c4_1 = 0.0, c4_2 = 0.0, c4_3 = 0.0;
+  float c5_0 = 0.0, c5_1 = 0.0, c5_2 = 0.0, c5_3 = 0.0;
+  float c6_0 = 0.0, c6_1 = 0.0, c6_2 = 0.0, c6_3 = 0.0;
+  float c7_0 = 0.0, c7_1 = 0.0, c7_2 = 0.0, c7_3 = 0.0;
+  float c8_0 = 0.0, c8_1 = 0.0, c8_2 = 0.0, c8_3 = 0.0;
+  float c9_0 = 0.0, c9_1 = 0.0, c9_2 = 0.0, c9_3 = 0.0;
+  float c10_0 = 0.0, c10_1 = 0.0, c10_2 = 0.0, c10_3 = 0.0;
+  float c11_0 = 0.0, c11_1 = 0.0, c11_2 = 0.0, c11_3 = 0.0;
+  float c12_0 = 0.0, c12_1 = 0.0, c12_2 = 0.0, c12_3 = 0.0;
+  float c13_0 = 0.0, c13_1 = 0.0, c13_2 = 0.0, c13_3 = 0.0;
+  float c14_0 = 0.0, c14_1 = 0.0, c14_2 = 0.0, c14_3 = 0.0;
+  float c15_0 = 0.0, c15_1 = 0.0, c15_2 = 0.0, c15_3 = 0.0;
+  float c16_0 = 0.0, c16_1 = 0.0, c16_2 = 0.0, c16_3 = 0.0;
+  float c17_0 = 0.0, c17_1 = 0.0, c17_2 = 0.0, c17_3 = 0.0;
+  float c18_0 = 0.0, c18_1 = 0.0, c18_2 = 0.0, c18_3 = 0.0;
+  float c19_0 = 0.0, c19_1 = 0.0, c19_2 = 0.0, c19_3 = 0.0;
+  float c20_0 = 0.0, c20_1 = 0.0, c20_2 = 0.0, c20_3 = 0.0;
+  float c21_0 = 0.0, c21_1 = 0.0, c21_2 = 0.0, c21_3 = 0.0;
+  float c22_0 = 0.0, c22_1 = 0.0, c22_2 = 0.0, c22_3 = 0.0;
+  float c23_0 = 0.0, c23_1 = 0.0, c23_2 = 0.0, c23_3 = 0.0;
   for (int k4 = 0; k4 < K4; ++k4) {
-    vec4 av = imageLoad(A, ar + k4);
+    vec4 av = imageLoad(A, ar + k4), av2 = imageLoad(A, ar2 + k4), av3 = imageLoad(A, ar3 + k4);
     vec4 b0 = imageLoad(Wt, br0 + k4), b1 = imageLoad(Wt, br1 + k4), b2 = imageLoad(Wt, br2 + k4);
     vec4 b3 = imageLoad(Wt, br3 + k4);
-    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
+    ROWV(0, av, 0) ROWV(1, av, 1) ROWV(2, av, 2) ROWV(3, av, 3) ROWV(4, av, 4) ROWV(5, av, 5) ROWV(6, av, 6)
+    ROWV(7, av, 7) ROWV(8, av2, 0) ROWV(9, av2, 1) ROWV(10, av2, 2) ROWV(11, av2, 3) ROWV(12, av2, 4)
+    ROWV(13, av2, 5) ROWV(14, av2, 6) ROWV(15, av2, 7)
+    ROWV(16, av3, 0) ROWV(17, av3, 1) ROWV(18, av3, 2) ROWV(19, av3, 3) ROWV(20, av3, 4) ROWV(21, av3, 5)
+    ROWV(22, av3, 6) ROWV(23, av3, 7)
   }
-  vec4 acc[8] = vec4[8](vec4(c00, c01, c02, c03), vec4(c10, c11, c12, c13), vec4(c20, c21, c22, c23),
-                        vec4(c30, c31, c32, c33), vec4(c40, c41, c42, c43), vec4(c50, c51, c52, c53),
-                        vec4(c60, c61, c62, c63), vec4(c70, c71, c72, c73));
+  vec4 acc[24] = vec4[24](vec4(c0_0, c0_1, c0_2, c0_3), vec4(c1_0, c1_1, c1_2, c1_3), vec4(c2_0, c2_1, c2_2, c2_3), vec4(c3_0, c3_1, c3_2, c3_3), vec4(c4_0, c4_1, c4_2, c4_3), vec4(c5_0, c5_1, c5_2, c5_3), vec4(c6_0, c6_1, c6_2, c6_3), vec4(c7_0, c7_1, c7_2, c7_3), vec4(c8_0, c8_1, c8_2, c8_3), vec4(c9_0, c9_1, c9_2, c9_3), vec4(c10_0, c10_1, c10_2, c10_3), vec4(c11_0, c11_1, c11_2, c11_3), vec4(c12_0, c12_1, c12_2, c12_3), vec4(c13_0, c13_1, c13_2, c13_3), vec4(c14_0, c14_1, c14_2, c14_3), vec4(c15_0, c15_1, c15_2, c15_3), vec4(c16_0, c16_1, c16_2, c16_3), vec4(c17_0, c17_1, c17_2, c17_3), vec4(c18_0, c18_1, c18_2, c18_3), vec4(c19_0, c19_1, c19_2, c19_3), vec4(c20_0, c20_1, c20_2, c20_3), vec4(c21_0, c21_1, c21_2, c21_3), vec4(c22_0, c22_1, c22_2, c22_3), vec4(c23_0, c23_1, c23_2, c23_3));
   const bool whole4 = (pc.flags & 8u) != 0u && n0 + 3u < pc.N;
   vec4 bn = vec4(0.0);
   if ((pc.flags & 1u) != 0u) {
@@ -89,7 +120,7 @@ void main() {
     else
       for (uint j = 0u; j < 4u; ++j) bn[j] = n0 + j < pc.N ? float(bias[n0 + j]) : 0.0;
   }
-  for (uint i = 0u; i < 8u; ++i) {
+  for (uint i = 0u; i < 24u; ++i) {
     const uint m = m0 + i;
     if (m >= pc.M) break;
     vec4 v = pc.alpha * acc[i] + bn;
