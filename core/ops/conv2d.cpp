@@ -14,9 +14,6 @@ namespace {
 constexpr uint32_t kBM = 32, kBN = 32, kBK = 16, kTM = 4, kTN = 4;
 constexpr uint32_t kWG = (kBM / kTM) * (kBN / kTN);
 
-// Elements one window may hold (window_rows' rule: alignment slack, 32-bit indexing).
-int64_t binding_elems(vk::Stream& s, uint64_t es) { return window_rows(s, "conv2d", 1, es, int64_t(1) << 62); }
-
 struct Im2colPC {
   uint32_t C, H, W, Wo, pad, K, total, row_stride, p0, pixels, c0, x_base;
 };
@@ -39,7 +36,7 @@ bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Te
   const uint64_t range = caps.max_storage_buffer_range;
   if (!detail::texel_gemm_available(s, x.dtype())) return false;
   if (K % 8 != 0) return false;
-  const int64_t max_elems = binding_elems(s, es);
+  const int64_t max_elems = window_elems(s, es);
   const uint64_t salign = std::max<uint64_t>(caps.min_storage_offset_alignment, 4);
   const uint64_t talign = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
   // Pixels per chunk: col within the binding, texel and 32-bit index limits; a multiple of 32 pixels whose start
@@ -141,7 +138,7 @@ void conv2d_direct(vk::Stream& s, const Tensor& x, const Tensor& weight, const T
   const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), HW = H * W;
   const int64_t O = weight.dim(0), kh = weight.dim(2), kw = weight.dim(3), khw = kh * kw, K = C * khw;
   const int64_t Ho = out.dim(2), Wo = out.dim(3), P = Ho * Wo;
-  const int64_t max_elems = binding_elems(s, dtype_size(x.dtype()));
+  const int64_t max_elems = window_elems(s, dtype_size(x.dtype()));
   const int64_t max_gy = std::min<uint32_t>(caps.max_workgroup_count[1], 65535);
   int64_t Cc = std::min<int64_t>({C, max_elems / HW, max_elems / khw});
   int64_t Oc = std::min<int64_t>({O, max_elems / P, max_gy * kBM});

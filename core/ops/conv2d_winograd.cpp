@@ -47,7 +47,7 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
   const uint64_t salign = std::max<uint64_t>(caps.min_storage_offset_alignment, 4);
   // The weights through texel views of 4 values, whole or in blocks of output channels (their rows of 9C values
   // start 16-byte aligned); U_r [4][O][C] a GEMM operand in one binding.
-  const int64_t max_elems = window_rows(s, "conv2d", 1, es, int64_t(1) << 62);
+  const int64_t max_elems = window_elems(s, es);
   const int64_t Ow = std::min<int64_t>({O, max_elems / (9 * C), int64_t(max_texels) * 4 / (9 * C)});
   if (Ow <= 0 || weight.ref().offset % 16 || weight.ref().offset % talign || salign % talign) return false;
   if (uint64_t(4 * O * C) * es > range || uint64_t(O * C) > max_texels) return false;

@@ -60,6 +60,8 @@ int64_t window_rows(vk::Stream& s, const std::string& op, int64_t row, uint64_t 
   return std::min(rows, total_rows);
 }
 
+int64_t window_elems(vk::Stream& s, uint64_t es) { return window_rows(s, "window", 1, es, int64_t(1) << 62); }
+
 int64_t flat_window_elems(vk::Stream& s, const std::string& op, const Tensor& t) {
   return window_rows(s, op, 4, dtype_size(t.dtype()), (t.numel() + 3) / 4) * 4;
 }

@@ -63,6 +63,8 @@ Window window(vk::Stream& s, const Tensor& t, int64_t first, int64_t count);
 // range (room left for the alignment slack, 32-bit indexing), capped at total_rows; OpError naming
 // `op` when not even one row fits.
 int64_t window_rows(vk::Stream& s, const std::string& op, int64_t row, uint64_t es, int64_t total_rows);
+// Elements one window of one binding may hold (window_rows' rule: alignment slack, 32-bit indexing).
+int64_t window_elems(vk::Stream& s, uint64_t es);
 // Elements per window when a flat tensor of `t`'s dtype is processed in windows of one binding: a multiple of 4
 // (vec4 paths stay aligned), at most t.numel() rounded up to 4.
 int64_t flat_window_elems(vk::Stream& s, const std::string& op, const Tensor& t);

@@ -53,7 +53,7 @@ layout(push_constant) uniform PC {
 } pc;
 
 // Row I's 4 products over the texel's 4 values of k are summed first, then added once to each accumulator:
-// llvmpipe keeps most of the 32 accumulators on the stack, and one store per accumulator and texel instead of
+// llvmpipe keeps most of the 96 accumulators on the stack, and one store per accumulator and texel instead of
 // four halved the stack traffic.
 #define COL(I, J, B) c##I##_##J += fma(a3, B.w, fma(a2, B.z, fma(a1, B.y, a0 * B.x)));
 #define ROWV(I, V, L)                                                                                    \
@@ -70,9 +70,9 @@ void main() {
   const int K4 = int(pc.K4);
   // Rows/columns past the edge read a valid row (clamped) and are not stored.
   const uint z = gl_WorkGroupID.z;
-  const int ar = int(z * pc.sa4) + int(min(m0 + lane, pc.M - 1u)) * K4;
-  const int ar2 = int(z * pc.sa4) + int(min(m0 + 8u + lane, pc.M - 1u)) * K4;
-  const int ar3 = int(z * pc.sa4) + int(min(m0 + 16u + lane, pc.M - 1u)) * K4;
+  const int ar0 = int(z * pc.sa4) + int(min(m0 + lane, pc.M - 1u)) * K4;
+  const int ar1 = int(z * pc.sa4) + int(min(m0 + 8u + lane, pc.M - 1u)) * K4;
+  const int ar2 = int(z * pc.sa4) + int(min(m0 + 16u + lane, pc.M - 1u)) * K4;
   const int bz = int(z * pc.sw4);
   const int br0 = bz + int(min(n0, pc.N - 1u)) * K4;
   const int br1 = bz + int(min(n0 + 1u, pc.N - 1u)) * K4;
@@ -103,16 +103,23 @@ void main() {
   float c22_0 = 0.0, c22_1 = 0.0, c22_2 = 0.0, c22_3 = 0.0;
   float c23_0 = 0.0, c23_1 = 0.0, c23_2 = 0.0, c23_3 = 0.0;
   for (int k4 = 0; k4 < K4; ++k4) {
-    vec4 av = imageLoad(A, ar + k4), av2 = imageLoad(A, ar2 + k4), av3 = imageLoad(A, ar3 + k4);
+    vec4 av0 = imageLoad(A, ar0 + k4), av1 = imageLoad(A, ar1 + k4), av2 = imageLoad(A, ar2 + k4);
     vec4 b0 = imageLoad(Wt, br0 + k4), b1 = imageLoad(Wt, br1 + k4), b2 = imageLoad(Wt, br2 + k4);
     vec4 b3 = imageLoad(Wt, br3 + k4);
-    ROWV(0, av, 0) ROWV(1, av, 1) ROWV(2, av, 2) ROWV(3, av, 3) ROWV(4, av, 4) ROWV(5, av, 5) ROWV(6, av, 6)
-    ROWV(7, av, 7) ROWV(8, av2, 0) ROWV(9, av2, 1) ROWV(10, av2, 2) ROWV(11, av2, 3) ROWV(12, av2, 4)
-    ROWV(13, av2, 5) ROWV(14, av2, 6) ROWV(15, av2, 7)
-    ROWV(16, av3, 0) ROWV(17, av3, 1) ROWV(18, av3, 2) ROWV(19, av3, 3) ROWV(20, av3, 4) ROWV(21, av3, 5)
-    ROWV(22, av3, 6) ROWV(23, av3, 7)
+    ROWV(0, av0, 0) ROWV(1, av0, 1) ROWV(2, av0, 2) ROWV(3, av0, 3) ROWV(4, av0, 4) ROWV(5, av0, 5)
+    ROWV(6, av0, 6) ROWV(7, av0, 7) ROWV(8, av1, 0) ROWV(9, av1, 1) ROWV(10, av1, 2) ROWV(11, av1, 3)
+    ROWV(12, av1, 4) ROWV(13, av1, 5) ROWV(14, av1, 6) ROWV(15, av1, 7) ROWV(16, av2, 0) ROWV(17, av2, 1)
+    ROWV(18, av2, 2) ROWV(19, av2, 3) ROWV(20, av2, 4) ROWV(21, av2, 5) ROWV(22, av2, 6) ROWV(23, av2, 7)
   }
-  vec4 acc[24] = vec4[24](vec4(c0_0, c0_1, c0_2, c0_3), vec4(c1_0, c1_1, c1_2, c1_3), vec4(c2_0, c2_1, c2_2, c2_3), vec4(c3_0, c3_1, c3_2, c3_3), vec4(c4_0, c4_1, c4_2, c4_3), vec4(c5_0, c5_1, c5_2, c5_3), vec4(c6_0, c6_1, c6_2, c6_3), vec4(c7_0, c7_1, c7_2, c7_3), vec4(c8_0, c8_1, c8_2, c8_3), vec4(c9_0, c9_1, c9_2, c9_3), vec4(c10_0, c10_1, c10_2, c10_3), vec4(c11_0, c11_1, c11_2, c11_3), vec4(c12_0, c12_1, c12_2, c12_3), vec4(c13_0, c13_1, c13_2, c13_3), vec4(c14_0, c14_1, c14_2, c14_3), vec4(c15_0, c15_1, c15_2, c15_3), vec4(c16_0, c16_1, c16_2, c16_3), vec4(c17_0, c17_1, c17_2, c17_3), vec4(c18_0, c18_1, c18_2, c18_3), vec4(c19_0, c19_1, c19_2, c19_3), vec4(c20_0, c20_1, c20_2, c20_3), vec4(c21_0, c21_1, c21_2, c21_3), vec4(c22_0, c22_1, c22_2, c22_3), vec4(c23_0, c23_1, c23_2, c23_3));
+  const vec4 acc[24] = vec4[24](
+      vec4(c0_0, c0_1, c0_2, c0_3), vec4(c1_0, c1_1, c1_2, c1_3), vec4(c2_0, c2_1, c2_2, c2_3),
+      vec4(c3_0, c3_1, c3_2, c3_3), vec4(c4_0, c4_1, c4_2, c4_3), vec4(c5_0, c5_1, c5_2, c5_3),
+      vec4(c6_0, c6_1, c6_2, c6_3), vec4(c7_0, c7_1, c7_2, c7_3), vec4(c8_0, c8_1, c8_2, c8_3),
+      vec4(c9_0, c9_1, c9_2, c9_3), vec4(c10_0, c10_1, c10_2, c10_3), vec4(c11_0, c11_1, c11_2, c11_3),
+      vec4(c12_0, c12_1, c12_2, c12_3), vec4(c13_0, c13_1, c13_2, c13_3), vec4(c14_0, c14_1, c14_2, c14_3),
+      vec4(c15_0, c15_1, c15_2, c15_3), vec4(c16_0, c16_1, c16_2, c16_3), vec4(c17_0, c17_1, c17_2, c17_3),
+      vec4(c18_0, c18_1, c18_2, c18_3), vec4(c19_0, c19_1, c19_2, c19_3), vec4(c20_0, c20_1, c20_2, c20_3),
+      vec4(c21_0, c21_1, c21_2, c21_3), vec4(c22_0, c22_1, c22_2, c22_3), vec4(c23_0, c23_1, c23_2, c23_3));
   const bool whole4 = (pc.flags & 8u) != 0u && n0 + 3u < pc.N;
   vec4 bn = vec4(0.0);
   if ((pc.flags & 1u) != 0u) {

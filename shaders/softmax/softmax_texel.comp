@@ -44,52 +44,50 @@ vec4 masked(vec4 v, uint i0, uint valid) {
               i0 + 3u < valid ? v.w : lo);
 }
 
-// One row per invocation: the online max/sum over the row, then the normalised values.
-void lane_row() {
-  const uint row = gl_GlobalInvocationID.y * pc.row_stride + gl_GlobalInvocationID.x;
-  if (row >= pc.rows) return;
-  const uint n4 = pc.n / 4u;
-  const int base4 = int(row * n4);
-  const uint valid = pc.causal != 0u ? min(pc.keys, row % pc.block_rows + pc.first_query + 1u) : pc.keys;
+// Keys of `row` that take part: a causal row sees the queries up to its own, and never the padding keys.
+uint row_valid(uint row) {
+  return pc.causal != 0u ? min(pc.keys, row % pc.block_rows + pc.first_query + 1u) : pc.keys;
+}
+
+// The online max m and sum l of exp(x - m) over texels first, first + step, ... of the row at texel base4.
+void row_partial(int base4, uint valid, uint first, uint step, inout float m, inout float l) {
   const uint valid4 = (valid + 3u) / 4u;
-  float m = -3.0e38;
-  float l = 0.0;
-  for (uint i = 0u; i < valid4; ++i) {
+  for (uint i = first; i < valid4; i += step) {
     const vec4 v = masked(imageLoad(X, base4 + int(i)), 4u * i, valid);
     const float mn = max(m, max(max(v.x, v.y), max(v.z, v.w)));
     const vec4 e = exp(v - mn);
     l = l * exp(m - mn) + ((e.x + e.y) + (e.z + e.w));
     m = mn;
   }
-  const float inv = 1.0 / l;
-  for (uint i = 0u; i < n4; ++i) {
+}
+
+// exp(x - mx) * inv for texels first, first + step, ... of the row.
+void row_write(int base4, uint valid, uint first, uint step, float mx, float inv) {
+  for (uint i = first; i < pc.n / 4u; i += step) {
     const vec4 v = masked(imageLoad(X, base4 + int(i)), 4u * i, valid);
-    o[uint(base4) + i] = STORE_VEC4(exp(v - m) * inv);
+    o[uint(base4) + i] = STORE_VEC4(exp(v - mx) * inv);
   }
 }
 
 void main() {
-  if (LANE_ROWS == 1u) {
-    lane_row();
+  if (LANE_ROWS == 1u) {  // one row per invocation
+    const uint row = gl_GlobalInvocationID.y * pc.row_stride + gl_GlobalInvocationID.x;
+    if (row >= pc.rows) return;
+    const int base4 = int(row * (pc.n / 4u));
+    const uint valid = row_valid(row);
+    float m = -3.0e38, l = 0.0;
+    row_partial(base4, valid, 0u, 1u, m, l);
+    row_write(base4, valid, 0u, 1u, m, 1.0 / l);
     return;
   }
   const uint WG = gl_WorkGroupSize.x;
   const uint lid = gl_LocalInvocationID.x;
   // Excess workgroups redo the last row (same values), so no branch encloses the barriers.
   const uint row = min(gl_WorkGroupID.y * pc.row_stride + gl_WorkGroupID.x, pc.rows - 1u);
-  const uint n4 = pc.n / 4u;
-  const int base4 = int(row * n4);
-  const uint valid = pc.causal != 0u ? min(pc.keys, row % pc.block_rows + pc.first_query + 1u) : pc.keys;
-  const uint valid4 = (valid + 3u) / 4u;
-  float m = -3.0e38;
-  float l = 0.0;
-  for (uint i = lid; i < valid4; i += WG) {
-    const vec4 v = masked(imageLoad(X, base4 + int(i)), 4u * i, valid);
-    const float mn = max(m, max(max(v.x, v.y), max(v.z, v.w)));
-    const vec4 e = exp(v - mn);
-    l = l * exp(m - mn) + ((e.x + e.y) + (e.z + e.w));
-    m = mn;
-  }
+  const int base4 = int(row * (pc.n / 4u));
+  const uint valid = row_valid(row);
+  float m = -3.0e38, l = 0.0;
+  row_partial(base4, valid, lid, WG, m, l);
   sm[lid] = m;
   ss[lid] = l;
   barrier();
@@ -102,10 +100,5 @@ void main() {
     }
     barrier();
   }
-  const float mx = sm[0];
-  const float inv = 1.0 / ss[0];
-  for (uint i = lid; i < n4; i += WG) {
-    const vec4 v = masked(imageLoad(X, base4 + int(i)), 4u * i, valid);
-    o[uint(base4) + i] = STORE_VEC4(exp(v - mx) * inv);
-  }
+  row_write(base4, valid, lid, WG, sm[0], 1.0 / ss[0]);
 }
