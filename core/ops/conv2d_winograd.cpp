@@ -97,6 +97,7 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
     s.dispatch(pw, {wg.ref}, {U[0].ref(), U[1].ref(), U[2].ref(), U[3].ref()}, pc, g.gx, g.gy);
   }
   for (int64_t s0 = 0; s0 < T; s0 += span) {
+    // The image of this span: windows of x and out start there (a whole operand keeps absolute image offsets).
     const int64_t n_first = per_image ? s0 / tiles_per_image : 0;
     for (int64_t t0 = s0; t0 < s0 + span; t0 += Tc) {
       const int64_t tc_n = std::min(Tc, s0 + span - t0);
@@ -113,7 +114,7 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
                    uint32_t(p.padding),   uint32_t(tiles_x), uint32_t(tiles_per_image),
                    uint32_t(t0),          uint32_t(tc_n),  uint32_t(c0 / 4),
                    uint32_t(cc / 4),      uint32_t(cc / 4 * tc_n), g.row_stride,
-                   wx.base,               uint32_t(n_first), uint32_t(x_whole ? C * HW : 0)};
+                   wx.base,               uint32_t(x_whole ? 0 : n_first), uint32_t(x_whole ? C * HW : 0)};
         s.dispatch(pi, {wx.ref}, {V[0].ref(), V[1].ref(), V[2].ref(), V[3].ref()}, pc, g.gx, g.gy);
       }
       for (int r = 0; r < 4; ++r)
@@ -129,7 +130,7 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
         OutputPC pc{uint32_t(O),        uint32_t(Ho),       uint32_t(Wo),     uint32_t(tiles_x),
                     uint32_t(tiles_per_image), uint32_t(t0), uint32_t(tc_n),  uint32_t(o0),
                     uint32_t(oc),       uint32_t(invocations), g.row_stride,
-                    (bias ? 1u : 0u) | (residual ? 2u : 0u), wo.base, wr.base, uint32_t(n_first),
+                    (bias ? 1u : 0u) | (residual ? 2u : 0u), wo.base, wr.base, uint32_t(out_whole ? 0 : n_first),
                     uint32_t(out_whole ? O * P : 0)};
         s.dispatch(po, {M[0].ref(), M[1].ref(), M[2].ref(), M[3].ref(), (bias ? *bias : M[0]).ref(), wr.ref},
                    {wo.ref}, pc, g.gx, g.gy);

@@ -126,6 +126,10 @@ std::vector<ConvCase> conv_cases() {
       {"winograd_chunks_w4", 4, 32, 13, 24, 32, 3, 1, 1, 0, true, true, true},
       // the weights (184 KiB) transformed in blocks of output channels
       {"winograd_weight_blocks", 1, 64, 12, 12, 80, 3, 1, 1, 0, true, false, true},
+      // two images with only out (and the residual) in windows, then only x: the whole operand keeps its
+      // absolute image offsets while the other is windowed image by image
+      {"winograd_out_windows", 2, 8, 24, 24, 160, 3, 1, 1, 0, true, true, true},
+      {"winograd_x_windows", 2, 64, 24, 24, 8, 3, 1, 1, 0, true, true, true},
       {"texel1x1_batch", 2, 64, 40, 40, 24, 1, 1, 0, 0, true, true, true},
       {"texel_down", 1, 32, 64, 64, 32, 3, 2, 0, 1, true, false, true},
       // direct path: out blocks only (C*k*k = 27, the encoder's conv_in), and input-channel blocks
