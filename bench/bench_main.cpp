@@ -1,6 +1,6 @@
 // vkdream-bench: measures the hot SD1.5 ops on the chosen Vulkan device against the device's own
 // peaks measured in the same run.
-//   vkdream-bench ops [--json] [--precision f32|f16|f16a|all] [--filter SUBSTR]
+//   vkdream-bench ops [--json] [--precision f32|f16|f16a|all] [--filter SUBSTR] [--profile]
 //   vkdream-bench devices
 //   vkdream-bench make-checkpoint [PATH] [--f32]     (see model_bench.h)
 //   vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a]
@@ -14,6 +14,7 @@
 #include "bench/model_bench.h"
 #include "bench/op_cases.h"
 #include "bench/peak.h"
+#include "bench/profile.h"
 #include "bench/timing.h"
 #include "vulkan/context.h"
 
@@ -23,7 +24,7 @@ namespace {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: vkdream-bench ops [--json] [--precision f32|f16|f16a|all] [--filter SUBSTR]\n"
+               "usage: vkdream-bench ops [--json] [--precision f32|f16|f16a|all] [--filter SUBSTR] [--profile]\n"
                "       vkdream-bench devices\n"
                "       vkdream-bench make-checkpoint [PATH] [--f32]\n"
                "       vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a]\n"
@@ -66,16 +67,17 @@ void print_json_row(const vk::Context& ctx, const Row& r) {
 }
 
 int run_ops(int argc, char** argv) {
-  bool json = false;
+  bool json = false, profile = false;
   std::string precision = "f32", filter;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json")) json = true;
     else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) precision = argv[++i];
     else if (!std::strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
+    else if (!std::strcmp(argv[i], "--profile")) profile = true;
     else return usage();
   }
   vk::Context ctx;
-  vk::Stream s(ctx);
+  vk::Stream s(ctx, profile);
   std::vector<bench::Precision> precs;
   for (auto& p : bench::precisions(ctx))
     if (precision == "all" || precision == p.name) precs.push_back(p);
@@ -106,6 +108,11 @@ int run_ops(int argc, char** argv) {
       r.note = c.note;
       emit(r);
       if (!c.note.empty()) notes.insert(c.note);
+      if (profile && !json) {  // one more call, alone in its submit, broken down by dispatch
+        record();
+        s.submit();
+        bench::print_profile(s, c.op.c_str(), 12, true);
+      }
     }
   }
   if (!json)

@@ -14,6 +14,7 @@
 
 #include "bench/op_cases.h"
 #include "bench/peak.h"
+#include "bench/profile.h"
 #include "bench/sd15_flops.h"
 #include "model/sd15_checkpoint.h"
 #include "model/tiny_sd15.h"
@@ -51,24 +52,6 @@ double time_warm_s(const std::function<void()>& work) {
 
 double peak_device_bytes(vk::Context& ctx) {
   return double(ctx.weights().stats().peak_used_bytes + ctx.activations().stats().peak_used_bytes);
-}
-
-// The last submit's GPU time per shader, largest first (needs a stream made with profiling on).
-void print_profile(const vk::Stream& s, const char* stage) {
-  std::map<std::string, std::pair<double, int>> by_label;
-  double total = 0;
-  for (const auto& t : s.timings()) {
-    auto& e = by_label[t.label];
-    e.first += t.ms;
-    e.second += 1;
-    total += t.ms;
-  }
-  std::vector<std::pair<std::string, std::pair<double, int>>> rows(by_label.begin(), by_label.end());
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
-  std::printf("  %s: GPU time by shader (%.0f ms in %zu dispatches)\n", stage, total, s.timings().size());
-  for (size_t i = 0; i < rows.size() && i < 12; ++i)
-    std::printf("    %-40s %10.1f ms %5.1f%% %6d calls\n", rows[i].first.c_str(), rows[i].second.first,
-                100 * rows[i].second.first / std::max(total, 1e-9), rows[i].second.second);
 }
 
 bool all_finite(vk::Stream& s, const Tensor& t) {

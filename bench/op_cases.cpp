@@ -54,6 +54,24 @@ OpCase matmul_case(int64_t m, int64_t kdim, int64_t n) {
   return k;
 }
 
+// Attention's scores for one chunk of queries, Q K^T batched over heads: a short-K product whose cost is mostly
+// storing its outputs (attention at 512x512: 4096 keys, 40 channels per head).
+OpCase scores_case(int64_t b, int64_t m, int64_t kdim, int64_t n) {
+  OpCase k;
+  k.op = "scores";
+  k.shape = std::to_string(b) + "x" + std::to_string(m) + "x" + std::to_string(kdim) + "x" + std::to_string(n) +
+            " (BxMxKxN)";
+  k.flops = 2.0 * b * m * kdim * n;
+  k.memory_bound = false;
+  k.bytes = [=](DType dt) { return double(dtype_size(dt)) * b * (m * kdim + n * kdim + m * n); };
+  k.setup = [=](vk::Stream& s, DType dt) -> std::function<void()> {
+    auto x = std::make_shared<Tensor>(random_tensor(s, {b, m, kdim}, dt, 4));
+    auto w = std::make_shared<Tensor>(random_tensor(s, {b, n, kdim}, dt, 5));
+    return [&s, x, w] { ops::matmul(s, *x, *w, true); };
+  };
+  return k;
+}
+
 OpCase attention_case(int64_t batch, int64_t tokens, int64_t ctx_tokens, int64_t heads, int64_t d) {
   OpCase k;
   k.op = ctx_tokens == tokens ? "attention" : "cross_attn";
@@ -105,6 +123,7 @@ const std::vector<OpCase>& op_cases() {
       matmul_case(4096, 320, 320),
       matmul_case(4096, 640, 2560),
       attention_case(2, 4096, 4096, 8, 40),
+      scores_case(16, 128, 40, 4096),
       attention_case(2, 4096, 77, 8, 40),
       group_norm_case(2, 320, 64),
   };

@@ -26,17 +26,29 @@ struct TexelGemmPC {
   uint32_t ldo = 0;                   // row stride of out/residual
 };
 constexpr uint32_t kVec4Rows = 8;   // gemm_texel flag: rows of out/residual start at multiples of 4 values
+constexpr uint32_t kWideRows = 16;  // ... and at multiples of 8, N too: stored 8 at a time (wide_store.glsl)
 constexpr uint32_t kTexelWG = 64;   // at most 8 subgroups of 8 (fewer for short M: texel_wg)
 constexpr uint32_t kTexelBM = uint32_t(detail::kTexelGemmRows);  // rows per subgroup (3 per lane)
 constexpr uint32_t kTexelSgN = 32;  // columns per workgroup (every subgroup's: 4 per lane)
 
 // Whether shaders/matmul/gemm_texel.comp can run this NT product: 8-wide subgroups with shuffles, both
-// operands as storage texel buffers (format supported, aligned, within maxTexelBufferElements), K % 8 == 0.
+// operands as storage texel buffers (format supported, aligned, within maxTexelBufferElements), K % 8 == 0;
+// its f32 variant stores through u64vec4 (shaderInt64).
 bool texel_device(vk::Stream& s, DType dt) {
   const auto& caps = s.ctx().caps();
   if (caps.subgroup_size != 8 || !caps.subgroup_shuffle) return false;
   if (dt == DType::I32) return false;
-  return dt == DType::F32 ? caps.storage_texel_rgba32f : caps.storage_texel_rgba16f && caps.fp16_storage;
+  return dt == DType::F32 ? caps.storage_texel_rgba32f && caps.int64
+                          : caps.storage_texel_rgba16f && caps.fp16_storage;
+}
+
+// kWideRows where out (and the residual) can be stored 8 values at a time: every row start a multiple of 8
+// values from a binding that starts at one.
+uint32_t wide_rows_flag(const Tensor& out, const Tensor* residual, int64_t N, int64_t ldo, int64_t batch_stride) {
+  const uint64_t unit = 8 * dtype_size(out.dtype());
+  if (N % 8 || ldo % 8 || batch_stride % 8 || out.ref().offset % unit) return 0;
+  if (residual && residual->ref().offset % unit) return 0;
+  return kWideRows;
 }
 
 bool texel_path(vk::Stream& s, DType dt, int64_t K, const Tensor& a, const Tensor& b) {
@@ -181,6 +193,7 @@ bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, cons
   pc.sw4 = uint32_t(N * K / 4);
   pc.so = uint32_t(M * N);
   if (N % 4 == 0) pc.flags |= kVec4Rows;
+  pc.flags |= wide_rows_flag(out, residual, N, N, int64_t(pc.so));
   s.dispatch(texel_pipeline(s, a.dtype(), wg), {a.ref(), w.ref(), a.ref(), residual ? residual->ref() : a.ref()},
              {out.ref()}, pc, uint32_t(gx), uint32_t(gy), uint32_t(batch));
   return true;
@@ -214,6 +227,7 @@ bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor
     TexelGemmPC pc{uint32_t(rows), uint32_t(N), uint32_t(K / 4), alpha, bias_flag | (residual ? 2u : 0u)};
     pc.ldo = uint32_t(ldo);
     if (ldo % 4 == 0) pc.flags |= kVec4Rows;
+    pc.flags |= wide_rows_flag(oc, residual ? &rc : nullptr, N, ldo, 0);
     s.dispatch(tp, {ac.ref(), w.ref(), (bias ? bc : a).ref(), residual ? rc.ref() : a.ref()}, {oc.ref()}, pc,
                uint32_t(gx), ceil_div(uint64_t(rows), kTexelBM * (wg / 8)), 1);
   }

@@ -223,6 +223,7 @@ void Context::pick_device(const std::string& selector) {
   caps_.api_version = p.apiVersion;
   caps_.fp16_storage = f11.storageBuffer16BitAccess;
   caps_.fp16_arithmetic = f12.shaderFloat16 && caps_.fp16_storage;
+  caps_.int64 = feats.features.shaderInt64;
   caps_.subgroup_size = sub.subgroupSize;
   caps_.max_storage_buffer_range = p.limits.maxStorageBufferRange;
   caps_.min_storage_offset_alignment = p.limits.minStorageBufferOffsetAlignment;
@@ -291,6 +292,7 @@ void Context::create_device() {
   f12.shaderFloat16 = caps_.fp16_arithmetic;
   VkPhysicalDeviceFeatures2 feats{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
   feats.pNext = &f11;
+  feats.features.shaderInt64 = caps_.int64;
 
   const char* exts[] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
   VkDeviceCreateInfo ci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};

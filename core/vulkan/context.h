@@ -22,6 +22,9 @@ struct DeviceCaps {
   uint32_t api_version = 0;
   bool fp16_storage = false;     // storageBuffer16BitAccess
   bool fp16_arithmetic = false;  // shaderFloat16
+  // shaderInt64: the texel family of shaders (lavapipe's path) stores 8 floats at once as a u64vec4 (see
+  // shaders/common/wide_store.glsl) and needs it.
+  bool int64 = false;
   uint32_t subgroup_size = 1;
   uint64_t max_storage_buffer_range = 0;  // bytes one binding may see
   uint64_t min_storage_offset_alignment = 16;

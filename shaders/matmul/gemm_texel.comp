@@ -18,7 +18,9 @@
 // Bindings: 0 a imageBuffer [M][K/4] (rgba32f, or rgba16f for 16-bit storage), 1 w imageBuffer [N][K/4],
 //   2 bias [N] (dummy when unused), 3 residual [M][N] (dummy when unused), 4 out [M][N] (STORE_T).
 // Push constants: M, N, K4 (= K / 4, even), alpha, flags (1 bias[n], 2 residual, 4 bias[m]: conv2d, 8 rows of
-// out/residual may be stored/read 4-wide: so, ldo % 4 == 0), and the batch strides of a and w (texels) and of
+// out/residual may be stored/read 4-wide: so, ldo % 4 == 0, 16 and 8-wide (wide_store.glsl): N, so, ldo % 8 == 0
+// and out/residual bound at multiples of 8 values; halves the store instructions of short-K products such as
+// attention's scores), and the batch strides of a and w (texels) and of
 // out/residual (values): batch z multiplies [M][K] by [N][K]^T (attention), and ldo, the row stride of
 // out/residual (N, or wider when out is a column block of a larger matrix: conv2d chunks).
 // A workgroup's subgroups take consecutive blocks of 24 rows over the same 32 columns: llvmpipe runs them one
@@ -30,6 +32,7 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #include "types.glsl"
+#include "wide_store.glsl"
 VKD_LOCAL_SIZE;
 
 #if defined(VKD_VARIANT_F32)
@@ -43,8 +46,10 @@ layout(std430, binding = 2) readonly buffer Bias { STORE_T bias[]; };
 layout(std430, binding = 2) readonly buffer Bias4 { STORE_VEC4 bias4[]; };
 layout(std430, binding = 3) readonly buffer Res { STORE_T res[]; };
 layout(std430, binding = 3) readonly buffer Res4 { STORE_VEC4 res4[]; };
+layout(std430, binding = 3) readonly buffer Res8 { WIDE_T res8[]; };
 layout(std430, binding = 4) writeonly buffer O { STORE_T o[]; };
 layout(std430, binding = 4) writeonly buffer O4 { STORE_VEC4 o4[]; };
+layout(std430, binding = 4) writeonly buffer O8 { WIDE_T o8[]; };
 layout(push_constant) uniform PC {
   uint M, N, K4;
   float alpha;
@@ -111,6 +116,42 @@ void main() {
     ROWV(12, av1, 4) ROWV(13, av1, 5) ROWV(14, av1, 6) ROWV(15, av1, 7) ROWV(16, av2, 0) ROWV(17, av2, 1)
     ROWV(18, av2, 2) ROWV(19, av2, 3) ROWV(20, av2, 4) ROWV(21, av2, 5) ROWV(22, av2, 6) ROWV(23, av2, 7)
   }
+  vec4 bn = vec4(0.0);
+  if ((pc.flags & 1u) != 0u) {
+    if ((pc.flags & 8u) != 0u && n0 + 3u < pc.N) bn = vec4(bias4[n0 / 4u]);
+    else
+      for (uint j = 0u; j < 4u; ++j) bn[j] = n0 + j < pc.N ? float(bias[n0 + j]) : 0.0;
+  }
+  if ((pc.flags & 16u) != 0u) {
+    // 8-wide rows: the lanes of a pair (2p, 2p + 1) own 8 consecutive columns; for each two rows they swap
+    // halves, so the even lane stores the first row's 8 values and the odd lane the second's, one store each.
+    const bool odd = (lane & 1u) != 0u;
+    const uint nw = n0 - (odd ? 4u : 0u);
+#define PAIR(I, J)                                                                                        \
+    {                                                                                                     \
+      vec4 v0 = pc.alpha * vec4(c##I##_0, c##I##_1, c##I##_2, c##I##_3) + bn;                             \
+      vec4 v1 = pc.alpha * vec4(c##J##_0, c##J##_1, c##J##_2, c##J##_3) + bn;                             \
+      if ((pc.flags & 4u) != 0u) {                                                                        \
+        v0 += float(bias[min(m0 + I, pc.M - 1u)]);                                                        \
+        v1 += float(bias[min(m0 + J, pc.M - 1u)]);                                                        \
+      }                                                                                                   \
+      const vec4 got = subgroupShuffleXor(odd ? v0 : v1, 1u);                                             \
+      vec4 lo = odd ? got : v0, hi = odd ? v1 : got;                                                      \
+      const uint m = m0 + I + (odd ? 1u : 0u);                                                            \
+      if (m < pc.M && nw < pc.N) {                                                                        \
+        const uint oi = (z * pc.so + m * pc.ldo + nw) / 8u;                                               \
+        if ((pc.flags & 2u) != 0u) {                                                                      \
+          const WIDE_T r = res8[oi];                                                                      \
+          lo += wide_lo(r);                                                                               \
+          hi += wide_hi(r);                                                                               \
+        }                                                                                                 \
+        o8[oi] = to_wide(lo, hi);                                                                         \
+      }                                                                                                   \
+    }
+    PAIR(0, 1) PAIR(2, 3) PAIR(4, 5) PAIR(6, 7) PAIR(8, 9) PAIR(10, 11)
+    PAIR(12, 13) PAIR(14, 15) PAIR(16, 17) PAIR(18, 19) PAIR(20, 21) PAIR(22, 23)
+    return;
+  }
   const vec4 acc[24] = vec4[24](
       vec4(c0_0, c0_1, c0_2, c0_3), vec4(c1_0, c1_1, c1_2, c1_3), vec4(c2_0, c2_1, c2_2, c2_3),
       vec4(c3_0, c3_1, c3_2, c3_3), vec4(c4_0, c4_1, c4_2, c4_3), vec4(c5_0, c5_1, c5_2, c5_3),
@@ -121,12 +162,6 @@ void main() {
       vec4(c18_0, c18_1, c18_2, c18_3), vec4(c19_0, c19_1, c19_2, c19_3), vec4(c20_0, c20_1, c20_2, c20_3),
       vec4(c21_0, c21_1, c21_2, c21_3), vec4(c22_0, c22_1, c22_2, c22_3), vec4(c23_0, c23_1, c23_2, c23_3));
   const bool whole4 = (pc.flags & 8u) != 0u && n0 + 3u < pc.N;
-  vec4 bn = vec4(0.0);
-  if ((pc.flags & 1u) != 0u) {
-    if (whole4) bn = vec4(bias4[n0 / 4u]);
-    else
-      for (uint j = 0u; j < 4u; ++j) bn[j] = n0 + j < pc.N ? float(bias[n0 + j]) : 0.0;
-  }
   for (uint i = 0u; i < 24u; ++i) {
     const uint m = m0 + i;
     if (m >= pc.M) break;

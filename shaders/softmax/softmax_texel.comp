@@ -5,11 +5,9 @@
 // score rows (up to 4096 keys x 4096 queries per head at 512x512) make this one of the UNet's largest passes.
 // Bindings: 0 x imageBuffer [rows][n/4] (rgba32f, or rgba16f for 16-bit storage), 1 out (STORE_VEC4).
 // Push constants: as softmax.comp (rows, n, row_stride, causal, block_rows, first_query, keys); n % 4 == 0.
-// Spec constants: 0..2 workgroup size (x: invocations per row, a power of two <= 256); 3 LANE_ROWS: 1 = each
-// invocation takes a whole row alone (no shared memory, no barrier: the CPU device's choice, where a barrier
-// switches between the workgroup's subgroups and a workgroup costs about a microsecond).
+// Spec constants: 0..2 workgroup size (x: invocations per row, a power of two <= 256).
 // Dispatch: one workgroup per row: (min(rows, x limit), ceil(rows / that)), row = wgid.y * row_stride + wgid.x
-// (clamped); LANE_ROWS: grid_1d(rows, workgroup size), row = gid.y * row_stride + gid.x.
+// (clamped). A CPU device takes softmax_lanes.comp instead (one row per invocation).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "types.glsl"
@@ -33,53 +31,17 @@ layout(push_constant) uniform PC {
   uint keys;  // only keys [0, keys) take part (the rest: attention's zero padding)
 } pc;
 
-layout(constant_id = 3) const uint LANE_ROWS = 0;
 shared float sm[256];
 shared float ss[256];
 
-// Components at or past `valid` (keys a causal row does not see) read as -3e38 and so weigh exp(...) = 0.
-vec4 masked(vec4 v, uint i0, uint valid) {
-  const float lo = -3.0e38;
-  return vec4(i0 < valid ? v.x : lo, i0 + 1u < valid ? v.y : lo, i0 + 2u < valid ? v.z : lo,
-              i0 + 3u < valid ? v.w : lo);
-}
-
-// Keys of `row` that take part: a causal row sees the queries up to its own, and never the padding keys.
-uint row_valid(uint row) {
-  return pc.causal != 0u ? min(pc.keys, row % pc.block_rows + pc.first_query + 1u) : pc.keys;
-}
-
-// The online max m and sum l of exp(x - m) over texels first, first + step, ... of the row at texel base4.
-void row_partial(int base4, uint valid, uint first, uint step, inout float m, inout float l) {
-  const uint valid4 = (valid + 3u) / 4u;
-  for (uint i = first; i < valid4; i += step) {
-    const vec4 v = masked(imageLoad(X, base4 + int(i)), 4u * i, valid);
-    const float mn = max(m, max(max(v.x, v.y), max(v.z, v.w)));
-    const vec4 e = exp(v - mn);
-    l = l * exp(m - mn) + ((e.x + e.y) + (e.z + e.w));
-    m = mn;
-  }
-}
+#include "softmax_row.glsl"
 
 // exp(x - mx) * inv for texels first, first + step, ... of the row.
 void row_write(int base4, uint valid, uint first, uint step, float mx, float inv) {
-  for (uint i = first; i < pc.n / 4u; i += step) {
-    const vec4 v = masked(imageLoad(X, base4 + int(i)), 4u * i, valid);
-    o[uint(base4) + i] = STORE_VEC4(exp(v - mx) * inv);
-  }
+  for (uint i = first; i < pc.n / 4u; i += step) o[uint(base4) + i] = STORE_VEC4(row_value(base4, i, valid, mx, inv));
 }
 
 void main() {
-  if (LANE_ROWS == 1u) {  // one row per invocation
-    const uint row = gl_GlobalInvocationID.y * pc.row_stride + gl_GlobalInvocationID.x;
-    if (row >= pc.rows) return;
-    const int base4 = int(row * (pc.n / 4u));
-    const uint valid = row_valid(row);
-    float m = -3.0e38, l = 0.0;
-    row_partial(base4, valid, 0u, 1u, m, l);
-    row_write(base4, valid, 0u, 1u, m, 1.0 / l);
-    return;
-  }
   const uint WG = gl_WorkGroupSize.x;
   const uint lid = gl_LocalInvocationID.x;
   // Excess workgroups redo the last row (same values), so no branch encloses the barriers.

@@ -1,0 +1,32 @@
+#include "bench/profile.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vkdream::bench {
+
+void print_profile(const vk::Stream& s, const char* stage, size_t max_rows, bool in_order) {
+  std::map<std::string, std::pair<double, int>> by_label;
+  double total = 0;
+  for (const auto& t : s.timings()) {
+    auto& e = by_label[t.label];
+    e.first += t.ms;
+    e.second += 1;
+    total += t.ms;
+  }
+  std::vector<std::pair<std::string, std::pair<double, int>>> rows(by_label.begin(), by_label.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  std::printf("  %s: GPU time by shader (%.0f ms in %zu dispatches)\n", stage, total, s.timings().size());
+  for (size_t i = 0; i < rows.size() && i < max_rows; ++i)
+    std::printf("    %-40s %10.1f ms %5.1f%% %6d calls\n", rows[i].first.c_str(), rows[i].second.first,
+                100 * rows[i].second.first / std::max(total, 1e-9), rows[i].second.second);
+  if (!in_order) return;
+  std::printf("  %s: dispatches in order\n", stage);
+  for (const auto& t : s.timings()) std::printf("    %-40s %10.2f ms\n", t.label.c_str(), t.ms);
+}
+
+}  // namespace vkdream::bench
