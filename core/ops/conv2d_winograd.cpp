@@ -19,7 +19,7 @@ struct WeightPC {
   uint32_t O, C4, total, row_stride, o0, g_base;
 };
 struct InputPC {
-  uint32_t C4, H, W, pad, tiles_x, tiles_per_image, t0, Tc, c0_4, cc4, total, row_stride, x_base, n_first,
+  uint32_t CG, H, W, pad, tiles_x, tiles_per_image, t0, Tc, cg0, cgn, total, row_stride, x_base, n_first,
       x_img_stride;
 };
 struct OutputPC {
@@ -53,13 +53,15 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
   if (uint64_t(4 * O * C) * es > range || uint64_t(O * C) > max_texels) return false;
   if (uint64_t(O) > uint64_t(std::min<uint32_t>(caps.max_workgroup_count[1], 65535)) * 8) return false;
   // x through one texel view, out and the residual through one binding each, when they fit; otherwise one image at a
-  // time, in windows of whole channel planes (x: a multiple of 4 channels) that start where a texel view may.
+  // time, in windows of whole channel planes (x: a multiple of 8 channels, or of 4 where 8 planes do not fit) that start where a texel view may.
   const bool x_whole = x.bytes() <= range && uint64_t(x.numel()) <= max_texels && x.ref().offset % talign == 0;
   const bool out_whole = out.bytes() <= range && (!residual || residual->bytes() <= range);
-  int64_t Cc = C, Oc = O;
+  int64_t Cc = C, Oc = O, group = 8;
   if (!x_whole) {
     if (x.ref().offset % salign) return false;
-    Cc = std::min<int64_t>(C, std::min<int64_t>(max_elems, int64_t(max_texels) - int64_t(salign)) / HW) / 4 * 4;
+    const int64_t planes = std::min<int64_t>(C, std::min<int64_t>(max_elems, int64_t(max_texels) - int64_t(salign)) / HW);
+    group = planes >= 8 ? 8 : 4;  // the input transform takes 8 channels at a time where a window holds them
+    Cc = planes / group * group;
   }
   if (!out_whole) Oc = std::min<int64_t>(O, max_elems / P);
   if (Cc <= 0 || Oc <= 0) return false;
@@ -84,7 +86,7 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
   const vk::Variant v = variant_for(s, x.dtype(), false);
   const VkFormat r32 = VK_FORMAT_R32_SFLOAT;
   auto& pw = pipeline(s, "conv/winograd_weight", v, 5, {kWG, 1, 1}, {}, {VK_FORMAT_R32G32B32A32_SFLOAT});
-  auto& pi = pipeline(s, "conv/winograd_input", v, 5, {kWG, 1, 1}, {}, {r32});
+  auto& pi = pipeline(s, "conv/winograd_input", v, 5, {kWG, 1, 1}, {group == 8 ? 1u : 0u}, {r32});
   auto& po = pipeline(s, "conv/winograd_output", v, 7, {kWG, 1, 1}, {pair ? 1u : 0u}, {r32, r32, r32, r32});
 
   Tensor U[4];
@@ -109,11 +111,11 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
       for (int64_t c0 = 0; c0 < C; c0 += Cc) {
         const int64_t cc = std::min(Cc, C - c0);
         Window wx = x_whole ? Window{x.ref(), 0} : window(s, x, (n_first * C + c0) * HW, cc * HW);
-        Grid1D g = grid_1d(s, uint64_t(cc / 4 * tc_n), kWG);
-        InputPC pc{uint32_t(C / 4),       uint32_t(H),     uint32_t(W),
+        Grid1D g = grid_1d(s, uint64_t(cc / group * tc_n), kWG);
+        InputPC pc{uint32_t(C / group),   uint32_t(H),     uint32_t(W),
                    uint32_t(p.padding),   uint32_t(tiles_x), uint32_t(tiles_per_image),
-                   uint32_t(t0),          uint32_t(tc_n),  uint32_t(c0 / 4),
-                   uint32_t(cc / 4),      uint32_t(cc / 4 * tc_n), g.row_stride,
+                   uint32_t(t0),          uint32_t(tc_n),  uint32_t(c0 / group),
+                   uint32_t(cc / group),  uint32_t(cc / group * tc_n), g.row_stride,
                    wx.base,               uint32_t(x_whole ? 0 : n_first), uint32_t(x_whole ? C * HW : 0)};
         s.dispatch(pi, {wx.ref}, {V[0].ref(), V[1].ref(), V[2].ref(), V[3].ref()}, pc, g.gx, g.gy);
       }

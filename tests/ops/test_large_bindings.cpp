@@ -130,6 +130,8 @@ std::vector<ConvCase> conv_cases() {
       // absolute image offsets while the other is windowed image by image
       {"winograd_out_windows", 2, 8, 24, 24, 160, 3, 1, 1, 0, true, true, true},
       {"winograd_x_windows", 2, 64, 24, 24, 8, 3, 1, 1, 0, true, true, true},
+      // x windows of fewer than 8 channel planes (80x80: 6 fit): the input transform takes 4 channels at a time
+      {"winograd_x_windows4", 1, 8, 80, 80, 8, 3, 1, 1, 0, true, true, true},
       {"texel1x1_batch", 2, 64, 40, 40, 24, 1, 1, 0, 0, true, true, true},
       {"texel_down", 1, 32, 64, 64, 32, 3, 2, 0, 1, true, false, true},
       // direct path: out blocks only (C*k*k = 27, the encoder's conv_in), and input-channel blocks
