@@ -21,7 +21,6 @@ struct GemmPC {
 struct TexelGemmPC {
   uint32_t M, N, K4;
   float alpha;
-  uint32_t flags;
   uint32_t sa4 = 0, sw4 = 0, so = 0;  // batch strides (z): a and w in texels, out/residual in values
   uint32_t ldo = 0;                   // row stride of out/residual
 };
@@ -167,9 +166,10 @@ uint32_t texel_wg(int64_t M) {
   return 8;
 }
 
-const vk::Pipeline& texel_pipeline(vk::Stream& s, DType dt, uint32_t wg) {
+// `flags`: gemm_texel's FLAGS (a specialization constant: one pipeline per epilogue variant).
+const vk::Pipeline& texel_pipeline(vk::Stream& s, DType dt, uint32_t wg, uint32_t flags) {
   VkFormat fmt = dt == DType::F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
-  return pipeline(s, "matmul/gemm_texel", variant_for(s, dt, false), 5, {wg, 1, 1}, {}, {fmt, fmt});
+  return pipeline(s, "matmul/gemm_texel", variant_for(s, dt, false), 5, {wg, 1, 1}, {flags}, {fmt, fmt});
 }
 }  // namespace
 
@@ -187,14 +187,15 @@ bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, cons
   if (gx > caps.max_workgroup_count[0] || gy > std::min<uint32_t>(caps.max_workgroup_count[1], 65535) ||
       uint64_t(batch) > caps.max_workgroup_count[2])
     return false;
-  TexelGemmPC pc{uint32_t(M), uint32_t(N), uint32_t(K / 4), alpha, residual ? 2u : 0u};
+  TexelGemmPC pc{uint32_t(M), uint32_t(N), uint32_t(K / 4), alpha};
   pc.ldo = uint32_t(N);
   pc.sa4 = uint32_t(M * K / 4);
   pc.sw4 = uint32_t(N * K / 4);
   pc.so = uint32_t(M * N);
-  if (N % 4 == 0) pc.flags |= kVec4Rows;
-  pc.flags |= wide_rows_flag(out, residual, N, N, int64_t(pc.so));
-  s.dispatch(texel_pipeline(s, a.dtype(), wg), {a.ref(), w.ref(), a.ref(), residual ? residual->ref() : a.ref()},
+  uint32_t flags = residual ? 2u : 0u;
+  if (N % 4 == 0) flags |= kVec4Rows;
+  flags |= wide_rows_flag(out, residual, N, N, int64_t(pc.so));
+  s.dispatch(texel_pipeline(s, a.dtype(), wg, flags), {a.ref(), w.ref(), a.ref(), residual ? residual->ref() : a.ref()},
              {out.ref()}, pc, uint32_t(gx), uint32_t(gy), uint32_t(batch));
   return true;
 }
@@ -215,7 +216,6 @@ bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor
   const uint64_t gx = ceil_div(uint64_t(N), kTexelSgN);
   if (max_rows <= 0 || gx > caps.max_workgroup_count[0]) return false;
   if (ldo != N && max_rows < rows_total) return false;  // a strided out is one flat view: not split by rows
-  auto& tp = texel_pipeline(s, a.dtype(), wg);
   const uint32_t bias_flag = bias ? (bias_per_row ? 4u : 1u) : 0u;
   for (int64_t r0 = 0; r0 < rows_total; r0 += max_rows) {
     int64_t rows = std::min(max_rows, rows_total - r0);
@@ -224,11 +224,12 @@ bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor
     Tensor rc = !residual ? Tensor() : rows == rows_total ? *residual : residual->slice0(r0, rows);
     // A bias per row of a chunk starts at the chunk's first row.
     Tensor bc = !bias ? Tensor() : (bias_per_row && rows != rows_total) ? bias->slice0(r0, rows) : *bias;
-    TexelGemmPC pc{uint32_t(rows), uint32_t(N), uint32_t(K / 4), alpha, bias_flag | (residual ? 2u : 0u)};
+    TexelGemmPC pc{uint32_t(rows), uint32_t(N), uint32_t(K / 4), alpha};
     pc.ldo = uint32_t(ldo);
-    if (ldo % 4 == 0) pc.flags |= kVec4Rows;
-    pc.flags |= wide_rows_flag(oc, residual ? &rc : nullptr, N, ldo, 0);
-    s.dispatch(tp, {ac.ref(), w.ref(), (bias ? bc : a).ref(), residual ? rc.ref() : a.ref()}, {oc.ref()}, pc,
+    uint32_t flags = bias_flag | (residual ? 2u : 0u);
+    if (ldo % 4 == 0) flags |= kVec4Rows;
+    flags |= wide_rows_flag(oc, residual ? &rc : nullptr, N, ldo, 0);
+    s.dispatch(texel_pipeline(s, a.dtype(), wg, flags), {ac.ref(), w.ref(), (bias ? bc : a).ref(), residual ? rc.ref() : a.ref()}, {oc.ref()}, pc,
                uint32_t(gx), ceil_div(uint64_t(rows), kTexelBM * (wg / 8)), 1);
   }
   return true;

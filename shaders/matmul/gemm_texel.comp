@@ -17,15 +17,15 @@
 // loop order, fewer or more columns, or image stores (session 4's note).
 // Bindings: 0 a imageBuffer [M][K/4] (rgba32f, or rgba16f for 16-bit storage), 1 w imageBuffer [N][K/4],
 //   2 bias [N] (dummy when unused), 3 residual [M][N] (dummy when unused), 4 out [M][N] (STORE_T).
-// Push constants: M, N, K4 (= K / 4, even), alpha, flags (1 bias[n], 2 residual, 4 bias[m]: conv2d, 8 rows of
-// out/residual may be stored/read 4-wide: so, ldo % 4 == 0, 16 and 8-wide (wide_store.glsl): N, so, ldo % 8 == 0
-// and out/residual bound at multiples of 8 values; halves the store instructions of short-K products such as
-// attention's scores), and the batch strides of a and w (texels) and of
-// out/residual (values): batch z multiplies [M][K] by [N][K]^T (attention), and ldo, the row stride of
-// out/residual (N, or wider when out is a column block of a larger matrix: conv2d chunks).
+// Push constants: M, N, K4 (= K / 4, even), alpha, and the batch strides of a and w (texels) and of out/residual
+// (values): batch z multiplies [M][K] by [N][K]^T (attention), and ldo, the row stride of out/residual (N, or wider
+// when out is a column block of a larger matrix: conv2d chunks).
 // A workgroup's subgroups take consecutive blocks of 24 rows over the same 32 columns: llvmpipe runs them one
 // after another on one core, so they find w's columns in cache (see texel_wg in core/ops/matmul.cpp).
-// Spec constants: 0..2 workgroup size (8 .. 64: 1 to 8 subgroups of 8, as many as M needs).
+// Spec constants: 0..2 workgroup size (8 .. 64: 1 to 8 subgroups of 8, as many as M needs); 3 FLAGS: 1 bias[n],
+// 2 residual, 4 bias[m] (conv2d), 8 rows of out/residual may be stored/read 4-wide (so, ldo % 4 == 0), 16 and
+// 8-wide (wide_store.glsl: N, so, ldo % 8 == 0, out/residual bound at multiples of 8 values; halves the store
+// instructions of short-K products such as attention's scores).
 // Dispatch: (ceil(N / 32), ceil(M / (24 * subgroups per workgroup)), batches).
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -53,9 +53,12 @@ layout(std430, binding = 4) writeonly buffer O8 { WIDE_T o8[]; };
 layout(push_constant) uniform PC {
   uint M, N, K4;
   float alpha;
-  uint flags;
   uint sa4, sw4, so, ldo;
 } pc;
+// The epilogue's options as a specialization constant, not a push constant: llvmpipe runs both sides of every
+// branch (masked) unless it can drop one at compile time, and the epilogue variants cost more than a short-K
+// product's loop (attention's scores, K = 40, one chunk at 512x512: 74 -> 45 ms; matmul 37% -> 39.5% of the peak).
+layout(constant_id = 3) const uint FLAGS = 0;
 
 // Row I's 4 products over the texel's 4 values of k are summed first, then added once to each accumulator:
 // llvmpipe keeps most of the 96 accumulators on the stack, and one store per accumulator and texel instead of
@@ -117,12 +120,12 @@ void main() {
     ROWV(18, av2, 2) ROWV(19, av2, 3) ROWV(20, av2, 4) ROWV(21, av2, 5) ROWV(22, av2, 6) ROWV(23, av2, 7)
   }
   vec4 bn = vec4(0.0);
-  if ((pc.flags & 1u) != 0u) {
-    if ((pc.flags & 8u) != 0u && n0 + 3u < pc.N) bn = vec4(bias4[n0 / 4u]);
+  if ((FLAGS & 1u) != 0u) {
+    if ((FLAGS & 8u) != 0u && n0 + 3u < pc.N) bn = vec4(bias4[n0 / 4u]);
     else
       for (uint j = 0u; j < 4u; ++j) bn[j] = n0 + j < pc.N ? float(bias[n0 + j]) : 0.0;
   }
-  if ((pc.flags & 16u) != 0u) {
+  if ((FLAGS & 16u) != 0u) {
     // 8-wide rows: the lanes of a pair (2p, 2p + 1) own 8 consecutive columns; for each two rows they swap
     // halves, so the even lane stores the first row's 8 values and the odd lane the second's, one store each.
     const bool odd = (lane & 1u) != 0u;
@@ -131,7 +134,7 @@ void main() {
     {                                                                                                     \
       vec4 v0 = pc.alpha * vec4(c##I##_0, c##I##_1, c##I##_2, c##I##_3) + bn;                             \
       vec4 v1 = pc.alpha * vec4(c##J##_0, c##J##_1, c##J##_2, c##J##_3) + bn;                             \
-      if ((pc.flags & 4u) != 0u) {                                                                        \
+      if ((FLAGS & 4u) != 0u) {                                                                        \
         v0 += float(bias[min(m0 + I, pc.M - 1u)]);                                                        \
         v1 += float(bias[min(m0 + J, pc.M - 1u)]);                                                        \
       }                                                                                                   \
@@ -140,7 +143,7 @@ void main() {
       const uint m = m0 + I + (odd ? 1u : 0u);                                                            \
       if (m < pc.M && nw < pc.N) {                                                                        \
         const uint oi = (z * pc.so + m * pc.ldo + nw) / 8u;                                               \
-        if ((pc.flags & 2u) != 0u) {                                                                      \
+        if ((FLAGS & 2u) != 0u) {                                                                      \
           const WIDE_T r = res8[oi];                                                                      \
           lo += wide_lo(r);                                                                               \
           hi += wide_hi(r);                                                                               \
@@ -161,21 +164,21 @@ void main() {
       vec4(c15_0, c15_1, c15_2, c15_3), vec4(c16_0, c16_1, c16_2, c16_3), vec4(c17_0, c17_1, c17_2, c17_3),
       vec4(c18_0, c18_1, c18_2, c18_3), vec4(c19_0, c19_1, c19_2, c19_3), vec4(c20_0, c20_1, c20_2, c20_3),
       vec4(c21_0, c21_1, c21_2, c21_3), vec4(c22_0, c22_1, c22_2, c22_3), vec4(c23_0, c23_1, c23_2, c23_3));
-  const bool whole4 = (pc.flags & 8u) != 0u && n0 + 3u < pc.N;
+  const bool whole4 = (FLAGS & 8u) != 0u && n0 + 3u < pc.N;
   for (uint i = 0u; i < 24u; ++i) {
     const uint m = m0 + i;
     if (m >= pc.M) break;
     vec4 v = pc.alpha * acc[i] + bn;
-    if ((pc.flags & 4u) != 0u) v += float(bias[m]);
+    if ((FLAGS & 4u) != 0u) v += float(bias[m]);
     const uint oi = z * pc.so + m * pc.ldo + n0;
     if (whole4) {
-      if ((pc.flags & 2u) != 0u) v += vec4(res4[oi / 4u]);
+      if ((FLAGS & 2u) != 0u) v += vec4(res4[oi / 4u]);
       o4[oi / 4u] = STORE_VEC4(v);
     } else {
       for (uint j = 0u; j < 4u; ++j) {
         if (n0 + j < pc.N) {
           float e = v[j];
-          if ((pc.flags & 2u) != 0u) e += float(res[oi + j]);
+          if ((FLAGS & 2u) != 0u) e += float(res[oi + j]);
           o[oi + j] = STORE_T(e);
         }
       }
