@@ -64,6 +64,11 @@ Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& 
   // a multiple of 8, so K and V^T get zero keys up to one (77 text tokens -> 80): the scores of the padding keys
   // are left out of the softmax (probability 0) and their zero values add nothing.
   const bool nt_pv = detail::texel_gemm_available(s, DType::F32);
+  // With many keys the texel GEMM takes the product transposed, O^T = V^T P^T: its 24-row blocks then cover the
+  // D rows (40: 83% used) where P V's 32-column blocks covered D columns (40 of 64); the transposed result costs
+  // one pass over O (a strided transpose), which only long products repay (measured at 4096 keys: P V 40 -> 31 ms
+  // per chunk; at 80 keys the pass cost more than the product).
+  const bool pv_t = nt_pv && Lk >= 512;
   const int64_t kpad = nt_pv ? (8 - Lk % 8) % 8 : 0;
   Tensor vt = nt_pv ? permute(s, vh, {0, 2, 1}) : Tensor();
   if (kpad) {
@@ -80,13 +85,12 @@ Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& 
     Tensor qc = n == Lq ? qh : slice(s, qh, 1, q0, q0 + n);                      // [BH, n, D]
     Tensor scores = matmul(s, qc, kh, /*trans_b=*/true, nullptr, nullptr, sc);    // [BH, n, Lk + kpad]
     Tensor p = softmax_keys(s, scores, Lk, causal, n, q0);                         // [BH, n, Lk + kpad]
-    // On the texel GEMM the product is taken transposed, O^T = V^T P^T: its 24-row blocks then cover the D rows
-    // (40: 83% used) where P V's 32-column blocks covered D columns (40 of 64).
-    if (nt_pv) parts.push_back(matmul(s, vt, p, /*trans_b=*/true));  // [BH, D, n]
-    else parts.push_back(matmul(s, p, vh));                           // [BH, n, D]
+    if (pv_t) parts.push_back(matmul(s, vt, p, /*trans_b=*/true));        // [BH, D, n]
+    else if (nt_pv) parts.push_back(matmul(s, p, vt, /*trans_b=*/true));  // [BH, n, D]
+    else parts.push_back(matmul(s, p, vh));                                // [BH, n, D]
   }
   Tensor o;
-  if (nt_pv) {
+  if (pv_t) {
     o = parts.size() == 1 ? parts[0] : concat(s, parts, 2);  // [BH, D, Lq]
     o = permute(s, o.reshape({B, heads, D, Lq}), {0, 3, 1, 2}).reshape({B, Lq, HD});
   } else {

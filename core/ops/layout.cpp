@@ -13,6 +13,29 @@ namespace {
 constexpr uint32_t kTile = 32;  // transpose tile edge; the workgroup is kTile x kTileRows
 constexpr uint32_t kTileRows = 4;  // 128 invocations: the smallest maxComputeWorkGroupInvocations
 
+// [B, R, C] -> [B, C, R] on a CPU device through transpose_texel.comp (blocks of 8 x 4 values: texel reads, 8-wide
+// stores) where the shapes and the device allow; false: use the tiled transpose.
+bool transpose_texel(vk::Stream& s, const Tensor& x, const Tensor& out, uint64_t B, uint64_t R, uint64_t C) {
+  const auto& caps = s.ctx().caps();
+  if (caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU || R % 8 || C % 4) return false;
+  const bool f32 = x.dtype() == DType::F32;
+  if (f32 ? !(caps.storage_texel_rgba32f && caps.int64) : !(caps.storage_texel_rgba16f && caps.fp16_storage))
+    return false;
+  const uint64_t talign = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
+  if (x.ref().offset % talign || uint64_t(x.numel() / 4) > caps.max_texel_buffer_elements) return false;
+  const uint64_t total = B * (R / 8) * (C / 4);
+  if (total >= (uint64_t(1) << 32)) return false;
+  constexpr uint32_t kWG = 64;
+  Grid1D g = grid_1d(s, total, kWG);
+  struct {
+    uint32_t R, C, total, row_stride;
+  } pc{uint32_t(R), uint32_t(C), uint32_t(total), g.row_stride};
+  const VkFormat fmt = f32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
+  auto& p = pipeline(s, "layout/transpose_texel", variant_for(s, x.dtype(), true), 2, {kWG, 1, 1}, {}, {fmt});
+  s.dispatch(p, {x.ref()}, {out.ref()}, pc, g.gx, g.gy);
+  return true;
+}
+
 std::string perm_str(const std::vector<int>& perm) {
   std::string s = "{";
   for (size_t i = 0; i < perm.size(); ++i) s += (i ? ", " : "") + std::to_string(perm[i]);
@@ -196,6 +219,7 @@ Tensor permute(vk::Stream& s, const Tensor& x, const std::vector<int>& perm) {
   bool t3 = n == 3 && cperm[0] == 0 && cperm[1] == 2 && cperm[2] == 1;
   if (t2 || t3) {
     uint64_t B = t3 ? uint64_t(cin[0]) : 1, R = uint64_t(cin[n - 2]), C = uint64_t(cin[n - 1]);
+    if (transpose_texel(s, x, out, B, R, C)) return out;
     uint64_t gx = (C + kTile - 1) / kTile, gy = (R + kTile - 1) / kTile;
     if (gx <= caps.max_workgroup_count[0] && gy <= caps.max_workgroup_count[1] && B <= caps.max_workgroup_count[2]) {
       struct {

@@ -92,6 +92,11 @@ std::vector<PermuteCase> permute_cases() {
       {{3, 1, 4, 5}, {2, 1, 0, 3}, false},  // a size-1 axis
       {{1, 1, 1, 6}, {3, 2, 0, 1}, false},  // collapses to a copy
       {{7}, {0}, false},
+      // On a CPU device R % 8 == 0 and C % 4 == 0 take transpose_texel.comp (8 x 4 blocks, 8-wide stores)
+      {{3, 40, 24}, {0, 2, 1}, false},
+      {{16, 80, 40}, {0, 2, 1}, false},  // attention's V^T (80 padded text tokens, 40 channels per head)
+      {{2, 8, 40, 1024}, {0, 3, 1, 2}, false},  // attention's transposed output [B, H, D, L] -> [B, L, H, D]
+      {{2, 12, 8}, {0, 2, 1}, false},  // R % 8 != 0: the tiled transpose
       {{2, 320, 64, 64}, {0, 2, 3, 1}, false},  // SD1.5 latent NCHW -> NHWC before proj_in
       {{2, 64, 64, 320}, {0, 3, 1, 2}, true},   // and back
       {{2, 4096, 8, 40}, {0, 2, 1, 3}, true},   // SD1.5 attention heads at 64x64
