@@ -23,8 +23,8 @@ struct InputPC {
       x_img_stride;
 };
 struct OutputPC {
-  uint32_t O, Ho, Wo, tiles_x, tiles_per_image, t0, Tc, o0, oc_n, total, row_stride, flags, out_base, res_base,
-      n_first, out_img_stride;
+  uint32_t O, Ho, Wo, tiles_x, tiles_per_image, t0, Tc, o0, oc_n, total, row_stride, out_base, res_base, n_first,
+      out_img_stride;
 };
 }  // namespace
 
@@ -82,12 +82,18 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
   // Two tiles per output-transform invocation, stored 4-wide, where rows of outputs start at multiples of 4 values
   // (4 | Wo, offsets in 16 bytes: every chunk then has an even tile count, tiles_x being even, Tc a multiple of 32).
   const bool pair = Wo % 4 == 0 && out.ref().offset % 16 == 0 && (!residual || residual->ref().offset % 16 == 0);
+  // Four tiles per invocation, stored 8-wide, where 8 | Wo and out (and the residual) are bound whole from
+  // multiples of 32 bytes (tile counts per chunk are then multiples of 4: tiles_x is, and Tc is a multiple of 32).
+  const bool quad = pair && Wo % 8 == 0 && out_whole && out.ref().offset % 32 == 0 &&
+                    (!residual || residual->ref().offset % 32 == 0);
+  const uint32_t tiles_per_invocation = quad ? 4 : pair ? 2 : 1;
 
   const vk::Variant v = variant_for(s, x.dtype(), false);
   const VkFormat r32 = VK_FORMAT_R32_SFLOAT;
   auto& pw = pipeline(s, "conv/winograd_weight", v, 5, {kWG, 1, 1}, {}, {VK_FORMAT_R32G32B32A32_SFLOAT});
   auto& pi = pipeline(s, "conv/winograd_input", v, 5, {kWG, 1, 1}, {group == 8 ? 1u : 0u}, {r32});
-  auto& po = pipeline(s, "conv/winograd_output", v, 7, {kWG, 1, 1}, {pair ? 1u : 0u}, {r32, r32, r32, r32});
+  auto& po = pipeline(s, "conv/winograd_output", v, 7, {kWG, 1, 1},
+                      {quad ? 2u : pair ? 1u : 0u, (bias ? 1u : 0u) | (residual ? 2u : 0u)}, {r32, r32, r32, r32});
 
   Tensor U[4];
   for (auto& u : U) u = Tensor::empty(s.ctx(), {4, O, C}, x.dtype());
@@ -127,12 +133,12 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
         const int64_t first = (n_first * O + o0) * P, count = oc * P;
         Window wo = out_whole ? Window{out.ref(), 0} : window(s, out, first, count);
         Window wr = !residual ? Window{M[0].ref(), 0} : out_whole ? Window{residual->ref(), 0} : window(s, *residual, first, count);
-        const uint64_t invocations = uint64_t(oc * tc_n) / (pair ? 2 : 1);
+        const uint64_t invocations = uint64_t(oc * tc_n) / tiles_per_invocation;
         Grid1D g = grid_1d(s, invocations, kWG);
         OutputPC pc{uint32_t(O),        uint32_t(Ho),       uint32_t(Wo),     uint32_t(tiles_x),
                     uint32_t(tiles_per_image), uint32_t(t0), uint32_t(tc_n),  uint32_t(o0),
                     uint32_t(oc),       uint32_t(invocations), g.row_stride,
-                    (bias ? 1u : 0u) | (residual ? 2u : 0u), wo.base, wr.base, uint32_t(out_whole ? 0 : n_first),
+                    wo.base, wr.base, uint32_t(out_whole ? 0 : n_first),
                     uint32_t(out_whole ? O * P : 0)};
         s.dispatch(po, {M[0].ref(), M[1].ref(), M[2].ref(), M[3].ref(), (bias ? *bias : M[0]).ref(), wr.ref},
                    {wo.ref}, pc, g.gx, g.gy);

@@ -46,6 +46,8 @@ std::vector<ConvCase> conv_cases() {
       {1, 8, 33, 40, 10, 3, 3, 1, 0, true, false, false},
       {2, 24, 20, 17, 9, 3, 3, 1, 2, false, true, false},
       {2, 16, 21, 12, 16, 3, 3, 1, 1, true, true, false},  // 4 | Wo: two tiles per output invocation, odd Ho
+      {2, 16, 21, 16, 12, 3, 3, 1, 1, true, true, false},  // 8 | Wo: four tiles, rows stored 8-wide, odd Ho
+      {1, 8, 14, 24, 8, 3, 3, 1, 1, false, false, false},
       // SD1.5 shapes: conv_in, conv_out, ResBlock 1x1 skip and 3x3 (fused bias + residual), downsample
       {1, 4, 64, 64, 320, 3, 3, 1, 1, true, false, false},
       {1, 320, 32, 32, 4, 3, 3, 1, 1, true, false, false},
