@@ -134,8 +134,9 @@ std::vector<ConvCase> conv_cases() {
       {"winograd_x_windows4", 1, 8, 80, 80, 8, 3, 1, 1, 0, true, true, true},
       {"texel1x1_batch", 2, 64, 40, 40, 24, 1, 1, 0, 0, true, true, true},
       {"texel_down", 1, 32, 64, 64, 32, 3, 2, 0, 1, true, false, true},
-      // direct path: out blocks only (C*k*k = 27, the encoder's conv_in), and input-channel blocks
-      {"direct_out_blocks", 2, 3, 64, 64, 40, 3, 1, 1, 0, true, true, true},
+      // direct path: out blocks only (C*k*k = 81; below 8 channels the texel path takes them, zero-padded), and
+      // input-channel blocks
+      {"direct_out_blocks", 1, 9, 64, 64, 40, 3, 1, 1, 0, true, true, true},
       {"direct_in_blocks", 1, 21, 64, 64, 20, 3, 1, 1, 0, true, true, false},
   };
 }
