@@ -255,9 +255,17 @@ Tensor permute(vk::Stream& s, const Tensor& x, const std::vector<int>& perm) {
   const uint64_t vec_bytes = 4 * dtype_size(x.dtype());
   const bool vec4 = cperm[n - 1] == int(n - 1) && cin[n - 1] % 4 == 0 && x.ref().offset % vec_bytes == 0 &&
                     out.ref().offset % vec_bytes == 0;
+  // On a CPU device with the innermost dim a multiple of 8: 8 values per invocation (permute_lanes.comp: texel
+  // reads, 8-wide stores; attention's head split and merge at 256x256 took 329 ms per UNet step as vec4s).
+  const bool f32 = x.dtype() == DType::F32;
+  const uint64_t talign = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
+  const bool lanes = vec4 && cin[n - 1] % 8 == 0 && caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU &&
+                     (f32 ? caps.storage_texel_rgba32f && caps.int64 : caps.storage_texel_rgba16f && caps.fp16_storage) &&
+                     x.ref().offset % talign == 0 && uint64_t(x.numel() / 4) <= caps.max_texel_buffer_elements &&
+                     out.ref().offset % (8 * dtype_size(x.dtype())) == 0;
   if (vec4) {
-    pc.shape[3] /= 4;
-    // In vec4s: the innermost dim keeps stride 1, every other stride is a multiple of the innermost size.
+    pc.shape[3] /= lanes ? 8 : 4;
+    // In vec4s (texels): the innermost dim keeps stride 1, every other stride is a multiple of the innermost size.
     for (int i = 0; i < 3; ++i) pc.st[i] /= 4;
   }
   auto wg = wg_2d(pc.shape[3]);
@@ -265,7 +273,9 @@ Tensor permute(vk::Stream& s, const Tensor& x, const std::vector<int>& perm) {
   const uint64_t max_y = uint64_t(caps.max_workgroup_count[1]) * wg[1];
   const uint64_t max_z = caps.max_workgroup_count[2];
   const uint64_t Z = uint64_t(pc.shape[0]) * pc.shape[1];
-  auto& p = pipeline(s, vec4 ? "layout/permute_vec4" : "layout/permute", variant_for(s, x.dtype(), true), 2, wg);
+  const VkFormat fmt = f32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
+  auto& p = lanes ? pipeline(s, "layout/permute_lanes", variant_for(s, x.dtype(), true), 2, wg, {}, {fmt})
+                  : pipeline(s, vec4 ? "layout/permute_vec4" : "layout/permute", variant_for(s, x.dtype(), true), 2, wg);
   for (uint64_t z0 = 0; z0 < Z; z0 += max_z)
     for (uint64_t y0 = 0; y0 < pc.shape[2]; y0 += max_y)
       for (uint64_t x0 = 0; x0 < pc.shape[3]; x0 += max_x) {

@@ -97,6 +97,7 @@ std::vector<PermuteCase> permute_cases() {
       {{16, 80, 40}, {0, 2, 1}, false},  // attention's V^T (80 padded text tokens, 40 channels per head)
       {{2, 8, 40, 1024}, {0, 3, 1, 2}, false},  // attention's transposed output [B, H, D, L] -> [B, L, H, D]
       {{2, 12, 8}, {0, 2, 1}, false},  // R % 8 != 0: the tiled transpose
+      {{2, 16, 4, 40}, {0, 2, 1, 3}, false},  // innermost dim % 8 == 0: 8 values per invocation on a CPU device
       {{2, 320, 64, 64}, {0, 2, 3, 1}, false},  // SD1.5 latent NCHW -> NHWC before proj_in
       {{2, 64, 64, 320}, {0, 3, 1, 2}, true},   // and back
       {{2, 4096, 8, 40}, {0, 2, 1, 3}, true},   // SD1.5 attention heads at 64x64
