@@ -64,11 +64,11 @@ layout(constant_id = 3) const uint FLAGS = 0;
 // llvmpipe keeps most of the 96 accumulators on the stack, and one store per accumulator and texel instead of
 // four halved the stack traffic.
 #define COL(I, J, B) c##I##_##J += fma(a3, B.w, fma(a2, B.z, fma(a1, B.y, a0 * B.x)));
-#define ROWV(I, V, L)                                                                                    \
-  {                                                                                                      \
-    const float a0 = subgroupShuffle(V.x, uint(L)), a1 = subgroupShuffle(V.y, uint(L));                  \
-    const float a2 = subgroupShuffle(V.z, uint(L)), a3 = subgroupShuffle(V.w, uint(L));                  \
-    COL(I, 0, b0) COL(I, 1, b1) COL(I, 2, b2) COL(I, 3, b3)                                              \
+#define ROWV(I, V, L)                                                                                     \
+  {                                                                                                       \
+    const float a0 = subgroupShuffle(V.x, uint(L)), a1 = subgroupShuffle(V.y, uint(L));                   \
+    const float a2 = subgroupShuffle(V.z, uint(L)), a3 = subgroupShuffle(V.w, uint(L));                   \
+    COL(I, 0, b0) COL(I, 1, b1) COL(I, 2, b2) COL(I, 3, b3)                                               \
   }
 
 void main() {
@@ -134,7 +134,7 @@ void main() {
     {                                                                                                     \
       vec4 v0 = pc.alpha * vec4(c##I##_0, c##I##_1, c##I##_2, c##I##_3) + bn;                             \
       vec4 v1 = pc.alpha * vec4(c##J##_0, c##J##_1, c##J##_2, c##J##_3) + bn;                             \
-      if ((FLAGS & 4u) != 0u) {                                                                        \
+      if ((FLAGS & 4u) != 0u) {                                                                           \
         v0 += float(bias[min(m0 + I, pc.M - 1u)]);                                                        \
         v1 += float(bias[min(m0 + J, pc.M - 1u)]);                                                        \
       }                                                                                                   \
@@ -143,7 +143,7 @@ void main() {
       const uint m = m0 + I + (odd ? 1u : 0u);                                                            \
       if (m < pc.M && nw < pc.N) {                                                                        \
         const uint oi = (z * pc.so + m * pc.ldo + nw) / 8u;                                               \
-        if ((FLAGS & 2u) != 0u) {                                                                      \
+        if ((FLAGS & 2u) != 0u) {                                                                         \
           const WIDE_T r = res8[oi];                                                                      \
           lo += wide_lo(r);                                                                               \
           hi += wide_hi(r);                                                                               \
