@@ -41,9 +41,7 @@ double measure_copy_gbps(vk::Stream& s) {
   double ms = time_ms(s, [&] { s.dispatch(p, {a.ref()}, {b.ref()}, pc, groups); });
   double gbps = 2.0 * double(count) * 16 / (ms * 1e6);
   // A CPU device's lane shaders read texels and store 8 values at once: their peak is that copy's.
-  const auto& caps = s.ctx().caps();
-  if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU && caps.int64 && caps.storage_texel_rgba32f &&
-      uint64_t(count) <= caps.max_texel_buffer_elements) {
+  if (ops::cpu_lanes(s, DType::F32) && ops::texel4_view(s, a.ref(), DType::F32)) {
     auto& pw = ops::pipeline(s, "bench/copy_peak_wide", vk::Variant::kF32, 2, {wg, 1, 1}, {},
                              {VK_FORMAT_R32G32B32A32_SFLOAT});
     struct {

@@ -72,19 +72,15 @@ Tensor geglu(vk::Stream& s, const Tensor& x) {
   const auto& caps = s.ctx().caps();
   // On a CPU device, 8 outputs per invocation through geglu_lanes.comp (texel reads, 8-wide stores) where the
   // operands allow: the UNet's 16 GEGLUs at 512x512 took about 1.4 s per step in geglu.comp.
-  const bool f32 = x.dtype() == DType::F32;
-  const uint64_t talign = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
-  if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU && F % 8 == 0 &&
-      (f32 ? caps.storage_texel_rgba32f && caps.int64 : caps.storage_texel_rgba16f && caps.fp16_storage) &&
-      x.ref().offset % talign == 0 && x.bytes() <= caps.max_storage_buffer_range &&
-      uint64_t(x.numel() / 4) <= caps.max_texel_buffer_elements && uint64_t(y.numel() / 8) < (uint64_t(1) << 32)) {
+  if (F % 8 == 0 && cpu_lanes(s, x.dtype()) && texel4_view(s, x.ref(), x.dtype()) &&
+      x.bytes() <= caps.max_storage_buffer_range && uint64_t(y.numel() / 8) < (uint64_t(1) << 32)) {
     const uint64_t total = uint64_t(y.numel() / 8);
     Grid1D g = grid_1d(s, total, kWG);
     struct {
       uint32_t F8, total, row_stride;
     } pc{uint32_t(F / 8), uint32_t(total), g.row_stride};
-    const VkFormat fmt = f32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
-    auto& p = pipeline(s, "activation/geglu_lanes", variant_for(s, x.dtype(), true), 2, {kWG, 1, 1}, {}, {fmt});
+    auto& p = pipeline(s, "activation/geglu_lanes", variant_for(s, x.dtype(), true), 2, {kWG, 1, 1}, {},
+                       {texel4_format(x.dtype())});
     s.dispatch(p, {x.ref()}, {y.ref()}, pc, g.gx, g.gy);
     return y;
   }

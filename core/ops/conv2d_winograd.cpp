@@ -53,7 +53,8 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
   if (uint64_t(4 * O * C) * es > range || uint64_t(O * C) > max_texels) return false;
   if (uint64_t(O) > uint64_t(std::min<uint32_t>(caps.max_workgroup_count[1], 65535)) * 8) return false;
   // x through one texel view, out and the residual through one binding each, when they fit; otherwise one image at a
-  // time, in windows of whole channel planes (x: a multiple of 8 channels, or of 4 where 8 planes do not fit) that start where a texel view may.
+  // time, in windows of whole channel planes (x: a multiple of 8 channels, or of 4 where 8 planes do not fit) that
+  // start where a texel view may.
   const bool x_whole = x.bytes() <= range && uint64_t(x.numel()) <= max_texels && x.ref().offset % talign == 0;
   const bool out_whole = out.bytes() <= range && (!residual || residual->bytes() <= range);
   int64_t Cc = C, Oc = O, group = 8;

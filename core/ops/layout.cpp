@@ -16,13 +16,7 @@ constexpr uint32_t kTileRows = 4;  // 128 invocations: the smallest maxComputeWo
 // [B, R, C] -> [B, C, R] on a CPU device through transpose_texel.comp (blocks of 8 x 4 values: texel reads, 8-wide
 // stores) where the shapes and the device allow; false: use the tiled transpose.
 bool transpose_texel(vk::Stream& s, const Tensor& x, const Tensor& out, uint64_t B, uint64_t R, uint64_t C) {
-  const auto& caps = s.ctx().caps();
-  if (caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU || R % 8 || C % 4) return false;
-  const bool f32 = x.dtype() == DType::F32;
-  if (f32 ? !(caps.storage_texel_rgba32f && caps.int64) : !(caps.storage_texel_rgba16f && caps.fp16_storage))
-    return false;
-  const uint64_t talign = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
-  if (x.ref().offset % talign || uint64_t(x.numel() / 4) > caps.max_texel_buffer_elements) return false;
+  if (R % 8 || C % 4 || !cpu_lanes(s, x.dtype()) || !texel4_view(s, x.ref(), x.dtype())) return false;
   const uint64_t total = B * (R / 8) * (C / 4);
   if (total >= (uint64_t(1) << 32)) return false;
   constexpr uint32_t kWG = 64;
@@ -30,8 +24,8 @@ bool transpose_texel(vk::Stream& s, const Tensor& x, const Tensor& out, uint64_t
   struct {
     uint32_t R, C, total, row_stride;
   } pc{uint32_t(R), uint32_t(C), uint32_t(total), g.row_stride};
-  const VkFormat fmt = f32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
-  auto& p = pipeline(s, "layout/transpose_texel", variant_for(s, x.dtype(), true), 2, {kWG, 1, 1}, {}, {fmt});
+  auto& p = pipeline(s, "layout/transpose_texel", variant_for(s, x.dtype(), true), 2, {kWG, 1, 1}, {},
+                     {texel4_format(x.dtype())});
   s.dispatch(p, {x.ref()}, {out.ref()}, pc, g.gx, g.gy);
   return true;
 }
@@ -257,11 +251,7 @@ Tensor permute(vk::Stream& s, const Tensor& x, const std::vector<int>& perm) {
                     out.ref().offset % vec_bytes == 0;
   // On a CPU device with the innermost dim a multiple of 8: 8 values per invocation (permute_lanes.comp: texel
   // reads, 8-wide stores; attention's head split and merge at 256x256 took 329 ms per UNet step as vec4s).
-  const bool f32 = x.dtype() == DType::F32;
-  const uint64_t talign = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
-  const bool lanes = vec4 && cin[n - 1] % 8 == 0 && caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU &&
-                     (f32 ? caps.storage_texel_rgba32f && caps.int64 : caps.storage_texel_rgba16f && caps.fp16_storage) &&
-                     x.ref().offset % talign == 0 && uint64_t(x.numel() / 4) <= caps.max_texel_buffer_elements &&
+  const bool lanes = vec4 && cin[n - 1] % 8 == 0 && cpu_lanes(s, x.dtype()) && texel4_view(s, x.ref(), x.dtype()) &&
                      out.ref().offset % (8 * dtype_size(x.dtype())) == 0;
   if (vec4) {
     pc.shape[3] /= lanes ? 8 : 4;
@@ -273,8 +263,8 @@ Tensor permute(vk::Stream& s, const Tensor& x, const std::vector<int>& perm) {
   const uint64_t max_y = uint64_t(caps.max_workgroup_count[1]) * wg[1];
   const uint64_t max_z = caps.max_workgroup_count[2];
   const uint64_t Z = uint64_t(pc.shape[0]) * pc.shape[1];
-  const VkFormat fmt = f32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
-  auto& p = lanes ? pipeline(s, "layout/permute_lanes", variant_for(s, x.dtype(), true), 2, wg, {}, {fmt})
+  auto& p = lanes ? pipeline(s, "layout/permute_lanes", variant_for(s, x.dtype(), true), 2, wg, {},
+                             {texel4_format(x.dtype())})
                   : pipeline(s, vec4 ? "layout/permute_vec4" : "layout/permute", variant_for(s, x.dtype(), true), 2, wg);
   for (uint64_t z0 = 0; z0 < Z; z0 += max_z)
     for (uint64_t y0 = 0; y0 < pc.shape[2]; y0 += max_y)

@@ -168,7 +168,7 @@ uint32_t texel_wg(int64_t M) {
 
 // `flags`: gemm_texel's FLAGS (a specialization constant: one pipeline per epilogue variant).
 const vk::Pipeline& texel_pipeline(vk::Stream& s, DType dt, uint32_t wg, uint32_t flags) {
-  VkFormat fmt = dt == DType::F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
+  const VkFormat fmt = texel4_format(dt);
   return pipeline(s, "matmul/gemm_texel", variant_for(s, dt, false), 5, {wg, 1, 1}, {flags}, {fmt, fmt});
 }
 }  // namespace

@@ -73,15 +73,9 @@ Tensor group_norm(vk::Stream& s, const Tensor& x, const Tensor& gamma, const Ten
   const vk::Variant variant = variant_for(s, x.dtype(), false);
   // On a CPU device (both passes): lane shaders (a chunk or a span per invocation, texel reads, 8-wide stores)
   // where rows come in eights: the UNet step's 61 GroupNorms at 256x256 took 421 ms in pass 2, 162 in pass 1.
-  const bool f32 = x.dtype() == DType::F32;
-  const bool lanes = caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU && HW % 8 == 0 &&
-                     (f32 ? caps.storage_texel_rgba32f && caps.int64 : caps.storage_texel_rgba16f && caps.fp16_storage);
-  const uint64_t talign = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
-  const VkFormat fmt = f32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
-  auto texel_window = [&](const Window& w) {
-    return w.base % 4 == 0 && w.ref.offset % talign == 0 &&
-           (w.ref.size / dtype_size(x.dtype())) / 4 <= caps.max_texel_buffer_elements;
-  };
+  const bool lanes = HW % 8 == 0 && cpu_lanes(s, x.dtype());
+  const VkFormat fmt = texel4_format(x.dtype());
+  auto texel_window = [&](const Window& w) { return w.base % 4 == 0 && texel4_view(s, w.ref, x.dtype()); };
   for (int64_t g0 = 0; g0 < NG; g0 += per) {
     const int64_t ng = std::min(per, NG - g0);
     Window wx = window(s, x, g0 * L, ng * L);
@@ -148,23 +142,18 @@ namespace {
 // (8192 rows of 320..1280) took about 1.5 s per step in layer_norm_vec4.comp's workgroup per row.
 bool layer_norm_lanes(vk::Stream& s, const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps,
                       const Tensor& y, int64_t rows, int64_t C) {
-  const auto& caps = s.ctx().caps();
-  const bool f32 = x.dtype() == DType::F32;
-  if (caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU || C % 8 || rows >= (int64_t(1) << 32)) return false;
-  if (f32 ? !(caps.storage_texel_rgba32f && caps.int64) : !(caps.storage_texel_rgba16f && caps.fp16_storage))
-    return false;
+  if (C % 8 || rows >= (int64_t(1) << 32) || !cpu_lanes(s, x.dtype())) return false;
   if (gamma.dtype() != x.dtype() || beta.dtype() != x.dtype()) return false;
-  const uint64_t talign = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
   for (const Tensor* t : {&x, &gamma, &beta})
-    if (t->ref().offset % talign) return false;
-  if (x.bytes() > caps.max_storage_buffer_range || uint64_t(x.numel() / 4) > caps.max_texel_buffer_elements) return false;
+    if (!texel4_view(s, t->ref(), x.dtype())) return false;
+  if (x.bytes() > s.ctx().caps().max_storage_buffer_range) return false;
   constexpr uint32_t kWG = 8;
   Grid1D g = grid_1d(s, uint64_t(rows), kWG);
   struct {
     uint32_t rows, C8, row_stride;
     float eps;
   } pc{uint32_t(rows), uint32_t(C / 8), g.row_stride, eps};
-  const VkFormat fmt = f32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
+  const VkFormat fmt = texel4_format(x.dtype());
   auto& p = pipeline(s, "norm/layer_norm_lanes", variant_for(s, x.dtype(), false), 4, {kWG, 1, 1}, {},
                      {fmt, fmt, fmt});
   s.dispatch(p, {x.ref(), gamma.ref(), beta.ref()}, {y.ref()}, pc, g.gx, g.gy);

@@ -66,6 +66,23 @@ int64_t flat_window_elems(vk::Stream& s, const std::string& op, const Tensor& t)
   return window_rows(s, op, 4, dtype_size(t.dtype()), (t.numel() + 3) / 4) * 4;
 }
 
+bool cpu_lanes(vk::Stream& s, DType dtype) {
+  const auto& caps = s.ctx().caps();
+  if (caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU) return false;
+  if (dtype == DType::F32) return caps.storage_texel_rgba32f && caps.int64;
+  return dtype == DType::F16 && caps.storage_texel_rgba16f && caps.fp16_storage;
+}
+
+VkFormat texel4_format(DType dtype) {
+  return dtype == DType::F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
+}
+
+bool texel4_view(vk::Stream& s, const vk::BufferRef& ref, DType dtype) {
+  const auto& caps = s.ctx().caps();
+  const uint64_t talign = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
+  return ref.offset % talign == 0 && ref.size / dtype_size(dtype) / 4 <= caps.max_texel_buffer_elements;
+}
+
 void check_same_dtype(const char* op, std::initializer_list<const Tensor*> ts) {
   const Tensor* first = nullptr;
   for (auto* t : ts) {

@@ -69,6 +69,15 @@ int64_t window_elems(vk::Stream& s, uint64_t es);
 // (vec4 paths stay aligned), at most t.numel() rounded up to 4.
 int64_t flat_window_elems(vk::Stream& s, const std::string& op, const Tensor& t);
 
+// The CPU device's lane shaders (shaders/*/*_lanes.comp, layout/transpose_texel.comp): whether the device runs them
+// for `dtype` (a CPU device with 4-value storage texel buffers of the dtype; f32 stores through u64vec4,
+// wide_store.glsl, so it needs shaderInt64), the texel format of their reads (rgba32f / rgba16f), and whether
+// `ref`, holding values of `dtype`, may be bound as such a texel view (offset aligned, within
+// maxTexelBufferElements).
+bool cpu_lanes(vk::Stream& s, DType dtype);
+VkFormat texel4_format(DType dtype);
+bool texel4_view(vk::Stream& s, const vk::BufferRef& ref, DType dtype);
+
 void check_same_dtype(const char* op, std::initializer_list<const Tensor*> ts);
 
 }  // namespace vkdream::ops

@@ -46,10 +46,9 @@ Tensor softmax_impl(vk::Stream& s, const Tensor& x, bool causal, int64_t block_r
   // runs a workgroup's subgroups one after another, every barrier of the per-row reduction switches between them,
   // and each workgroup costs about a microsecond. Attention's softmax at 4096 queries: 4096 keys 3.0 s -> 0.75 s,
   // 80 keys 131 -> 18 ms; the 8-wide stores (f32 needs shaderInt64) save about 5% more (its exps dominate).
-  const bool lane_rows = texel && caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU && n % 8 == 0 &&
-                         (x.dtype() != DType::F32 || caps.int64);
+  const bool lane_rows = texel && n % 8 == 0 && cpu_lanes(s, x.dtype());
   if (lane_rows) wg = 8;
-  const VkFormat fmt = x.dtype() == DType::F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R16G16B16A16_SFLOAT;
+  const VkFormat fmt = texel4_format(x.dtype());
   const char* shader = lane_rows ? "softmax/softmax_lanes" : texel ? "softmax/softmax_texel" : "softmax/softmax";
   auto& p = pipeline(s, shader, variant_for(s, x.dtype(), true), 2, {wg, 1, 1}, {},
                      texel ? std::vector<VkFormat>{fmt} : std::vector<VkFormat>{});
