@@ -12,12 +12,7 @@
 VKD_LOCAL_SIZE;
 #include "norm_act.glsl"
 
-#if defined(VKD_VARIANT_F32)
-#define TEXEL_FORMAT rgba32f
-#else
-#define TEXEL_FORMAT rgba16f
-#endif
-layout(binding = 0, TEXEL_FORMAT) uniform readonly imageBuffer X;
+layout(binding = 0, TEXEL4_FORMAT) uniform readonly imageBuffer X;
 layout(std430, binding = 1) writeonly buffer Y { WIDE_T y[]; };
 layout(push_constant) uniform PC {
   uint F8, total, row_stride;

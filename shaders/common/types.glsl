@@ -27,6 +27,16 @@
 #error "no precision variant defined"
 #endif
 
+// Formats of storage texel buffer views of STORE_T (4 values and 1 value per texel), for imageLoad reads
+// (ops::texel4_format on the host).
+#if defined(VKD_VARIANT_F32)
+#define TEXEL4_FORMAT rgba32f
+#define TEXEL1_FORMAT r32f
+#else
+#define TEXEL4_FORMAT rgba16f
+#define TEXEL1_FORMAT r16f
+#endif
+
 // Workgroup size comes from specialization constants 0..2 so one SPIR-V serves every size.
 #define VKD_LOCAL_SIZE layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in
 

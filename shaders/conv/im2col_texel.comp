@@ -14,12 +14,7 @@ layout(constant_id = 3) const uint KH = 3;
 layout(constant_id = 4) const uint KW = 3;
 layout(constant_id = 5) const uint STRIDE = 1;
 
-#if defined(VKD_VARIANT_F32)
-#define TEXEL_FORMAT r32f
-#else
-#define TEXEL_FORMAT r16f
-#endif
-layout(binding = 0, TEXEL_FORMAT) uniform readonly imageBuffer X;
+layout(binding = 0, TEXEL1_FORMAT) uniform readonly imageBuffer X;
 layout(std430, binding = 1) writeonly buffer Col { STORE_VEC4 col[]; };
 layout(push_constant) uniform PC {
   uint C, H, W, Wo, pad, K, total, row_stride, p0, pixels, c0, x_base;

@@ -18,12 +18,7 @@
 #include "wide_store.glsl"
 VKD_LOCAL_SIZE;
 
-#if defined(VKD_VARIANT_F32)
-#define TEXEL_FORMAT r32f
-#else
-#define TEXEL_FORMAT r16f
-#endif
-layout(binding = 0, TEXEL_FORMAT) uniform readonly imageBuffer X;
+layout(binding = 0, TEXEL1_FORMAT) uniform readonly imageBuffer X;
 layout(std430, binding = 1) writeonly buffer V0 { WIDE_T v0[]; };
 layout(std430, binding = 1) writeonly buffer N0 { STORE_VEC4 n0[]; };
 layout(std430, binding = 2) writeonly buffer V1 { WIDE_T v1[]; };

@@ -23,15 +23,10 @@ VKD_LOCAL_SIZE;
 layout(constant_id = 3) const uint PAIR = 0;
 layout(constant_id = 4) const uint FLAGS = 0;
 
-#if defined(VKD_VARIANT_F32)
-#define TEXEL_FORMAT r32f
-#else
-#define TEXEL_FORMAT r16f
-#endif
-layout(binding = 0, TEXEL_FORMAT) uniform readonly imageBuffer M0;
-layout(binding = 1, TEXEL_FORMAT) uniform readonly imageBuffer M1;
-layout(binding = 2, TEXEL_FORMAT) uniform readonly imageBuffer M2;
-layout(binding = 3, TEXEL_FORMAT) uniform readonly imageBuffer M3;
+layout(binding = 0, TEXEL1_FORMAT) uniform readonly imageBuffer M0;
+layout(binding = 1, TEXEL1_FORMAT) uniform readonly imageBuffer M1;
+layout(binding = 2, TEXEL1_FORMAT) uniform readonly imageBuffer M2;
+layout(binding = 3, TEXEL1_FORMAT) uniform readonly imageBuffer M3;
 layout(std430, binding = 4) readonly buffer Bias { STORE_T bias[]; };
 layout(std430, binding = 5) readonly buffer Res { STORE_T res[]; };
 layout(std430, binding = 5) readonly buffer Res4 { STORE_VEC4 res4[]; };

@@ -14,12 +14,7 @@
 #include "types.glsl"
 VKD_LOCAL_SIZE;
 
-#if defined(VKD_VARIANT_F32)
-#define TEXEL_FORMAT rgba32f
-#else
-#define TEXEL_FORMAT rgba16f
-#endif
-layout(binding = 0, TEXEL_FORMAT) uniform readonly imageBuffer G;
+layout(binding = 0, TEXEL4_FORMAT) uniform readonly imageBuffer G;
 layout(std430, binding = 1) writeonly buffer U0 { STORE_VEC4 u0[]; };
 layout(std430, binding = 2) writeonly buffer U1 { STORE_VEC4 u1[]; };
 layout(std430, binding = 3) writeonly buffer U2 { STORE_VEC4 u2[]; };

@@ -17,12 +17,7 @@
 #include "wide_store.glsl"
 VKD_LOCAL_SIZE;
 
-#if defined(VKD_VARIANT_F32)
-#define TEXEL_FORMAT rgba32f
-#else
-#define TEXEL_FORMAT rgba16f
-#endif
-layout(binding = 0, TEXEL_FORMAT) uniform readonly imageBuffer X;
+layout(binding = 0, TEXEL4_FORMAT) uniform readonly imageBuffer X;
 layout(std430, binding = 1) writeonly buffer O { WIDE_T o[]; };
 
 layout(push_constant) uniform PC {

@@ -35,13 +35,8 @@
 #include "wide_store.glsl"
 VKD_LOCAL_SIZE;
 
-#if defined(VKD_VARIANT_F32)
-#define TEXEL_FORMAT rgba32f
-#else
-#define TEXEL_FORMAT rgba16f
-#endif
-layout(binding = 0, TEXEL_FORMAT) uniform readonly imageBuffer A;
-layout(binding = 1, TEXEL_FORMAT) uniform readonly imageBuffer Wt;
+layout(binding = 0, TEXEL4_FORMAT) uniform readonly imageBuffer A;
+layout(binding = 1, TEXEL4_FORMAT) uniform readonly imageBuffer Wt;
 layout(std430, binding = 2) readonly buffer Bias { STORE_T bias[]; };
 layout(std430, binding = 2) readonly buffer Bias4 { STORE_VEC4 bias4[]; };
 layout(std430, binding = 3) readonly buffer Res { STORE_T res[]; };

@@ -19,12 +19,7 @@ VKD_LOCAL_SIZE;
 layout(constant_id = 3) const uint SILU = 0;
 layout(constant_id = 4) const uint BLOCK = 1;
 
-#if defined(VKD_VARIANT_F32)
-#define TEXEL_FORMAT rgba32f
-#else
-#define TEXEL_FORMAT rgba16f
-#endif
-layout(binding = 0, TEXEL_FORMAT) uniform readonly imageBuffer X;
+layout(binding = 0, TEXEL4_FORMAT) uniform readonly imageBuffer X;
 layout(std430, binding = 1) readonly buffer G { STORE_T gamma[]; };
 layout(std430, binding = 2) readonly buffer B { STORE_T beta[]; };
 layout(std430, binding = 3) readonly buffer S { vec2 stats[]; };

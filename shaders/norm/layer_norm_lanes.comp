@@ -13,14 +13,9 @@
 #include "wide_store.glsl"
 VKD_LOCAL_SIZE;
 
-#if defined(VKD_VARIANT_F32)
-#define TEXEL_FORMAT rgba32f
-#else
-#define TEXEL_FORMAT rgba16f
-#endif
-layout(binding = 0, TEXEL_FORMAT) uniform readonly imageBuffer X;
-layout(binding = 1, TEXEL_FORMAT) uniform readonly imageBuffer G;
-layout(binding = 2, TEXEL_FORMAT) uniform readonly imageBuffer B;
+layout(binding = 0, TEXEL4_FORMAT) uniform readonly imageBuffer X;
+layout(binding = 1, TEXEL4_FORMAT) uniform readonly imageBuffer G;
+layout(binding = 2, TEXEL4_FORMAT) uniform readonly imageBuffer B;
 layout(std430, binding = 3) writeonly buffer Y { WIDE_T y[]; };
 
 layout(push_constant) uniform PC {
