@@ -82,6 +82,34 @@ bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Te
     pl4 = &pipeline(s, "conv/im2col_texel", variant_for(s, x.dtype(), false), 2, {256, 1, 1},
                     {uint32_t(kh), uint32_t(kw), uint32_t(p.stride)},
                     {x.dtype() == DType::F32 ? VK_FORMAT_R32_SFLOAT : VK_FORMAT_R16_SFLOAT});
+  // Images of fewer pixels than a GEMM workgroup's 32 columns (the UNet's 4x4 level at 256x256: 16) share its
+  // columns: col [N * P, K] holds every image's rows and the GEMM writes each image's block of columns to its
+  // plane of out (gemm_texel's image-column epilogue). Half of those columns were idle one image at a time.
+  const int64_t NP = N * P;
+  const uint64_t out_bytes = uint64_t(N * O * P) * es;
+  if (N > 1 && P < 32 && uint64_t(NP) <= chunk && uint64_t(P * K) * es % salign == 0 && out_bytes <= range &&
+      (!residual || residual->bytes() <= range) && Cc == C &&
+      int64_t(range / (uint64_t(std::max(K, NP)) * es)) >= O &&
+      int64_t(caps.max_texel_buffer_elements) / (K / 4) >= O) {
+    Tensor col = Tensor::empty(s.ctx(), {NP, K}, x.dtype());
+    if (col.ref().offset % talign == 0) {
+      for (int64_t n = 0; n < N; ++n) {
+        Tensor coln = col.slice0(n * P, P);
+        Window wx = window(s, x.slice0(n, 1), 0, C * HW);
+        const bool four = pl4 && wx.ref.offset % talign == 0;
+        const uint64_t items = uint64_t(P * C / (four ? 4 : 1));
+        Grid1D g = grid_1d(s, items, 256);
+        Im2colPC pc{uint32_t(C), uint32_t(H), uint32_t(W), uint32_t(Wo), uint32_t(p.padding), uint32_t(K),
+                    uint32_t(items), g.row_stride, 0, uint32_t(P), 0, wx.base};
+        s.dispatch(four ? *pl4 : pl, {wx.ref}, {coln.ref()}, pc, g.gx, g.gy);
+      }
+      Tensor of = out.reshape({N * O, P});
+      Tensor rf = residual ? residual->reshape({N * O, P}) : Tensor();
+      if (!detail::texel_gemm_nt(s, w2, col, bias, true, residual ? &rf : nullptr, 1.0f, of, P, O * P))
+        throw OpError("conv2d: texel GEMM refused operands it was checked for");
+      return true;
+    }
+  }
   for (int64_t n = 0; n < N; ++n) {
     Tensor xn = x.slice0(n, 1);
     Tensor on = out.slice0(n, 1).reshape({O * P});

@@ -26,6 +26,7 @@ struct TexelGemmPC {
 };
 constexpr uint32_t kVec4Rows = 8;   // gemm_texel flag: rows of out/residual start at multiples of 4 values
 constexpr uint32_t kWideRows = 16;  // ... and at multiples of 8, N too: stored 8 at a time (wide_store.glsl)
+constexpr uint32_t kImageCols = 32; // columns in blocks of ldo per image, so values apart (texel_gemm_nt)
 constexpr uint32_t kTexelWG = 64;   // at most 8 subgroups of 8 (fewer for short M: texel_wg)
 constexpr uint32_t kTexelBM = uint32_t(detail::kTexelGemmRows);  // rows per subgroup (3 per lane)
 constexpr uint32_t kTexelSgN = 32;  // columns per workgroup (every subgroup's: 4 per lane)
@@ -201,7 +202,7 @@ bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, cons
 }
 
 bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* bias, bool bias_per_row,
-                   const Tensor* residual, float alpha, const Tensor& out, int64_t ldo) {
+                   const Tensor* residual, float alpha, const Tensor& out, int64_t ldo, int64_t image_stride) {
   const int64_t rows_total = a.dim(0), K = a.dim(1), N = w.dim(0);
   if (ldo == 0) ldo = N;
   if (!texel_path(s, a.dtype(), K, a, w)) return false;
@@ -215,7 +216,9 @@ bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor
   const uint32_t wg = texel_wg(std::max<int64_t>(1, std::min(rows_total, max_rows)));
   const uint64_t gx = ceil_div(uint64_t(N), kTexelSgN);
   if (max_rows <= 0 || gx > caps.max_workgroup_count[0]) return false;
-  if (ldo != N && max_rows < rows_total) return false;  // a strided out is one flat view: not split by rows
+  // A strided out is one flat view: not split by rows.
+  if ((ldo != N || image_stride) && max_rows < rows_total) return false;
+  if (image_stride && (N % ldo || uint64_t(image_stride) > UINT32_MAX)) return false;
   const uint32_t bias_flag = bias ? (bias_per_row ? 4u : 1u) : 0u;
   for (int64_t r0 = 0; r0 < rows_total; r0 += max_rows) {
     int64_t rows = std::min(max_rows, rows_total - r0);
@@ -226,9 +229,10 @@ bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor
     Tensor bc = !bias ? Tensor() : (bias_per_row && rows != rows_total) ? bias->slice0(r0, rows) : *bias;
     TexelGemmPC pc{uint32_t(rows), uint32_t(N), uint32_t(K / 4), alpha};
     pc.ldo = uint32_t(ldo);
-    uint32_t flags = bias_flag | (residual ? 2u : 0u);
-    if (ldo % 4 == 0) flags |= kVec4Rows;
-    flags |= wide_rows_flag(oc, residual ? &rc : nullptr, N, ldo, 0);
+    pc.so = uint32_t(image_stride);
+    uint32_t flags = bias_flag | (residual ? 2u : 0u) | (image_stride ? kImageCols : 0u);
+    if (ldo % 4 == 0 && image_stride % 4 == 0) flags |= kVec4Rows;
+    flags |= wide_rows_flag(oc, residual ? &rc : nullptr, N, ldo, image_stride);
     s.dispatch(texel_pipeline(s, a.dtype(), wg, flags), {ac.ref(), w.ref(), (bias ? bc : a).ref(), residual ? rc.ref() : a.ref()}, {oc.ref()}, pc,
                uint32_t(gx), ceil_div(uint64_t(rows), kTexelBM * (wg / 8)), 1);
   }

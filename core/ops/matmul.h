@@ -20,9 +20,11 @@ constexpr int64_t kTexelGemmRows = 24;
 // shaders/matmul/gemm_texel.comp, when the device and operands allow it (8-wide subgroups with shuffles, storage
 // texel buffers of the dtype, K % 8 == 0, aligned offsets, within the binding/texel limits). Records nothing and
 // returns false otherwise. `out` must be allocated [M, N]; with ldo (> N) out and residual are instead flat views
-// whose row m starts at m * ldo (a block of columns of a wider matrix).
+// whose row m starts at m * ldo (a block of columns of a wider matrix). With image_stride, the columns come in
+// blocks of ldo, one per image: column n of row m is at (n / ldo) * image_stride + m * ldo + n % ldo of the flat
+// out/residual (conv2d's batched small images: [images][M][ldo]); the rows are then never split.
 bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* bias, bool bias_per_row,
-                   const Tensor* residual, float alpha, const Tensor& out, int64_t ldo = 0);
+                   const Tensor* residual, float alpha, const Tensor& out, int64_t ldo = 0, int64_t image_stride = 0);
 // The same for batches: out[z] = alpha * a[z] w[z]^T (+ residual[z]) with a [B, M, K], w [B, N, K], out
 // [B, M, N] contiguous, in one dispatch (attention's per-head products). False when the path does not apply.
 bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* residual, float alpha,

@@ -108,6 +108,8 @@ Context::Context(const ContextOptions& options) {
     if (env) selector = env;
   }
   pick_device(selector);
+  const char* wc = std::getenv("VKDREAM_WINOGRAD_CACHE");
+  keep_transformed_weights_ = options.keep_transformed_weights && !(wc && (!std::strcmp(wc, "0") || !std::strcmp(wc, "false")));
   uint64_t max_binding = options.max_binding_bytes;
   if (max_binding == 0) {
     const char* env = std::getenv("VKDREAM_MAX_BINDING_BYTES");

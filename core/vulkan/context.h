@@ -60,6 +60,9 @@ struct ContextOptions {
   // can make small tensors take the ops' split-over-the-binding paths (and as a workaround for drivers
   // that misreport it). 0: VKDREAM_MAX_BINDING_BYTES when set, else the device's value. Never raises it.
   uint64_t max_binding_bytes = 0;
+  // Keep data derived from model weights next to them (conv2d's Winograd-transformed 3x3 weights: 16/9 of the
+  // conv weights in f32, transformed once instead of at every call). False also when VKDREAM_WINOGRAD_CACHE=0.
+  bool keep_transformed_weights = true;
 };
 
 class Context {
@@ -84,6 +87,7 @@ class Context {
   // Validation messages of error severity seen so far (0 unless validation is on).
   uint64_t validation_errors() const { return validation_errors_.load(); }
   bool validation_enabled() const { return validation_enabled_; }
+  bool keep_transformed_weights() const { return keep_transformed_weights_; }
   void count_validation_error() { validation_errors_++; }
 
   // Pushes descriptors with vkCmdPushDescriptorSetKHR (VK_KHR_push_descriptor).
@@ -105,6 +109,7 @@ class Context {
   uint32_t queue_family_ = 0;
   DeviceCaps caps_;
   bool validation_enabled_ = false;
+  bool keep_transformed_weights_ = true;
   std::atomic<uint64_t> validation_errors_{0};
   std::unique_ptr<MemoryPool> weights_, activations_, staging_;
   std::unique_ptr<PipelineCache> pipelines_;

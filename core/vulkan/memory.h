@@ -24,6 +24,10 @@ struct Allocation {
   VkDeviceSize offset = 0;
   VkDeviceSize size = 0;
   uint8_t* mapped = nullptr;  // host pointer to offset 0 of this allocation, or null
+  // Data computed from this allocation's contents and freed with it, by key (conv2d's Winograd-transformed
+  // weights). Only for allocations written once and then only read: those of the context's weights pool.
+  std::mutex derived_mu;
+  std::map<std::string, std::shared_ptr<void>> derived;
   ~Allocation();
 };
 

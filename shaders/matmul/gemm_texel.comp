@@ -25,7 +25,9 @@
 // Spec constants: 0..2 workgroup size (8 .. 64: 1 to 8 subgroups of 8, as many as M needs); 3 FLAGS: 1 bias[n],
 // 2 residual, 4 bias[m] (conv2d), 8 rows of out/residual may be stored/read 4-wide (so, ldo % 4 == 0), 16 and
 // 8-wide (wide_store.glsl: N, so, ldo % 8 == 0, out/residual bound at multiples of 8 values; halves the store
-// instructions of short-K products such as attention's scores).
+// instructions of short-K products such as attention's scores), 32 columns in blocks of ldo per image: column n
+// of row m goes to (n / ldo) * so + m * ldo + n % ldo, so the images of a batch share the 32 columns of a
+// workgroup where one image has fewer (conv2d's 4x4 levels: 16 pixels per image; z is 0, so is the image stride).
 // Dispatch: (ceil(N / 32), ceil(M / (24 * subgroups per workgroup)), batches).
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -65,6 +67,12 @@ layout(constant_id = 3) const uint FLAGS = 0;
     const float a2 = subgroupShuffle(V.z, uint(L)), a3 = subgroupShuffle(V.w, uint(L));                   \
     COL(I, 0, b0) COL(I, 1, b1) COL(I, 2, b2) COL(I, 3, b3)                                               \
   }
+
+// Where row m's column n of batch z is in out/residual.
+uint out_at(uint z, uint m, uint n) {
+  if ((FLAGS & 32u) != 0u) return (n / pc.ldo) * pc.so + m * pc.ldo + n % pc.ldo;
+  return z * pc.so + m * pc.ldo + n;
+}
 
 void main() {
   const uint lane = gl_SubgroupInvocationID;
@@ -137,7 +145,7 @@ void main() {
       vec4 lo = odd ? got : v0, hi = odd ? v1 : got;                                                      \
       const uint m = m0 + I + (odd ? 1u : 0u);                                                            \
       if (m < pc.M && nw < pc.N) {                                                                        \
-        const uint oi = (z * pc.so + m * pc.ldo + nw) / 8u;                                               \
+        const uint oi = out_at(z, m, nw) / 8u;                                                            \
         if ((FLAGS & 2u) != 0u) {                                                                         \
           const WIDE_T r = res8[oi];                                                                      \
           lo += wide_lo(r);                                                                               \
@@ -165,16 +173,17 @@ void main() {
     if (m >= pc.M) break;
     vec4 v = pc.alpha * acc[i] + bn;
     if ((FLAGS & 4u) != 0u) v += float(bias[m]);
-    const uint oi = z * pc.so + m * pc.ldo + n0;
     if (whole4) {
-      if ((FLAGS & 2u) != 0u) v += vec4(res4[oi / 4u]);
-      o4[oi / 4u] = STORE_VEC4(v);
+      const uint oi = out_at(z, m, n0) / 4u;
+      if ((FLAGS & 2u) != 0u) v += vec4(res4[oi]);
+      o4[oi] = STORE_VEC4(v);
     } else {
       for (uint j = 0u; j < 4u; ++j) {
         if (n0 + j < pc.N) {
+          const uint oi = out_at(z, m, n0 + j);
           float e = v[j];
-          if ((FLAGS & 2u) != 0u) e += float(res[oi + j]);
-          o[oi + j] = STORE_T(e);
+          if ((FLAGS & 2u) != 0u) e += float(res[oi]);
+          o[oi] = STORE_T(e);
         }
       }
     }

@@ -2,9 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <sstream>
 
 #include "ops/conv2d.h"
+#include "ops/matmul.h"
 #include "ops/op_util.h"
 #include "reference/gemm_ref.h"
 #include "support/compare.h"
@@ -40,14 +43,24 @@ std::vector<ConvCase> conv_cases() {
       {2, 3, 8, 6, 33, 2, 5, 1, 0, true, true, false},
       {1, 17, 5, 5, 3, 3, 3, 2, 0, true, false, false},
       {1, 2, 3, 3, 2, 3, 3, 1, 2, false, false, false},
-      // Winograd F(2x2, 3x3) in f32 (3x3, stride 1, C % 8 == 0, 512+ output pixels): odd sizes (partial tiles),
-      // padding 0 and 2, several images, the smallest C; 4-wide output rows
+      // Winograd in f32 (3x3, stride 1, C % 8 == 0, 128+ output pixels). F(4x4, 3x3) where the images hold 32+
+      // tiles of 4x4: odd sizes (partial tiles), padding 0 and 2, several images, the smallest C; rows of outputs
+      // stored one by one, 4-wide (4 | Wo) and 8-wide (8 | Wo: two tiles per invocation), odd Ho
       {3, 16, 19, 23, 24, 3, 3, 1, 1, true, true, false},
       {1, 8, 33, 40, 10, 3, 3, 1, 0, true, false, false},
       {2, 24, 20, 17, 9, 3, 3, 1, 2, false, true, false},
-      {2, 16, 21, 12, 16, 3, 3, 1, 1, true, true, false},  // 4 | Wo: two tiles per output invocation, odd Ho
-      {2, 16, 21, 16, 12, 3, 3, 1, 1, true, true, false},  // 8 | Wo: four tiles, rows stored 8-wide, odd Ho
+      {2, 16, 21, 12, 16, 3, 3, 1, 1, true, true, false},
+      {2, 16, 21, 16, 12, 3, 3, 1, 1, true, true, false},
+      // F(2x2, 3x3) below 32 tiles of 4x4: odd sizes, two tiles per output invocation (4 | Wo), four (8 | Wo)
+      {2, 16, 9, 11, 24, 3, 3, 1, 1, true, true, false},
+      {2, 16, 8, 12, 16, 3, 3, 1, 1, true, true, false},
+      {2, 16, 7, 16, 12, 3, 3, 1, 1, true, true, false},
       {1, 8, 14, 24, 8, 3, 3, 1, 1, false, false, false},
+      // several images of fewer than 32 pixels share the GEMM's columns (texel path): scalar (P = 15), 4-wide
+      // (P = 12) and 8-wide (P = 16) epilogues, partial row and column blocks
+      {3, 16, 5, 3, 40, 3, 3, 1, 1, true, true, false},
+      {3, 8, 2, 6, 12, 1, 1, 1, 0, true, false, false},
+      {2, 8, 4, 4, 24, 3, 3, 1, 1, false, true, false},
       // SD1.5 shapes: conv_in, conv_out, ResBlock 1x1 skip and 3x3 (fused bias + residual), downsample
       {1, 4, 64, 64, 320, 3, 3, 1, 1, true, false, false},
       {1, 320, 32, 32, 4, 3, 3, 1, 1, true, false, false},
@@ -56,6 +69,8 @@ std::vector<ConvCase> conv_cases() {
       {2, 320, 32, 32, 320, 3, 3, 1, 1, true, true, true},
       {1, 320, 32, 32, 320, 3, 3, 2, 1, true, false, true},
       {1, 1280, 4, 4, 1280, 3, 3, 1, 1, true, true, true},
+      {2, 1280, 4, 4, 1280, 3, 3, 1, 1, true, true, true},
+      {2, 1280, 8, 8, 1280, 3, 3, 2, 1, true, false, true},
       // the VAE decoder's last level: im2col exceeds one binding (302 MB in f32), so it runs in pixel chunks
       {2, 128, 256, 256, 8, 3, 3, 1, 1, true, true, true},
   };
@@ -102,6 +117,62 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Conv2dTest, ::testing::Combine(::testing::Value
                               << (c.residual ? "_res" : "") << "_" << precision_name(std::get<1>(info.param));
                            return os.str();
                          });
+
+// Model weights (tensors of the weights pool, written once) keep their Winograd transform: made at the first call,
+// reused by the next (the same tensors), freed with the weight; results match the reference each time. Weights
+// elsewhere (the activation arena) are transformed at every call and keep nothing. 12x12 images take F(2x2, 3x3),
+// 16x16 ones F(4x4, 3x3).
+void check_kept_winograd_weights(int64_t size) {
+  SCOPED_TRACE("images " + std::to_string(size) + "x" + std::to_string(size));
+  TestStream ts(precisions()[0]);
+  auto& ctx = context();
+  Conv2dRefArgs r;
+  r.N = 2, r.C = 16, r.H = size, r.W = size, r.O = 24, r.kh = 3, r.kw = 3, r.stride = 1, r.padding = 1;
+  Shape xs{r.N, r.C, r.H, r.W}, ws{r.O, r.C, 3, 3};
+  auto wv = random_normal(size_t(shape_numel(ws)), 42, 0.1f, false);
+  Tensor w = Tensor::empty(ctx, ws, DType::F32, &ctx.weights());
+  upload(ts.s, w, wv);
+  ts.s.submit();
+  Tensor w_arena = from_host(ts.s, ws, DType::F32, wv);
+  // Winograd applies on the texel-GEMM path (lavapipe); elsewhere nothing is kept.
+  const bool winograd = ops::detail::texel_gemm_available(ts.s, DType::F32) && ctx.caps().storage_texel_r32f &&
+                        ctx.keep_transformed_weights();
+  auto run = [&](const Tensor& weight, uint64_t seed) {
+    auto xv = random_normal(size_t(shape_numel(xs)), seed, 1.0f, false);
+    Tensor x = from_host(ts.s, xs, DType::F32, xv);
+    auto got = to_host(ts.s, ops::conv2d(ts.s, x, weight, nullptr, {1, 1}));
+    auto idx = sample_indices(int64_t(got.size()), 2000, seed);
+    std::vector<double> want(idx.size());
+    for (size_t i = 0; i < idx.size(); ++i) want[i] = conv2d_ref_at(r, xv, wv, idx[i]);
+    EXPECT_TRUE(close_nmse_at(got, idx, want, 1e-11, "conv2d with kept Winograd weights, seed " + std::to_string(seed)));
+  };
+  auto kept = [&]() -> std::shared_ptr<void> {
+    std::lock_guard<std::mutex> lock(w.allocation()->derived_mu);
+    EXPECT_EQ(w.allocation()->derived.size(), winograd ? 1u : 0u);
+    return w.allocation()->derived.empty() ? nullptr : w.allocation()->derived.begin()->second;
+  };
+  run(w, 1);
+  std::shared_ptr<void> first = kept();
+  run(w, 2);
+  std::shared_ptr<void> second = kept();
+  EXPECT_EQ(first, second);  // reused, not made again
+  run(w_arena, 3);
+  EXPECT_TRUE(w_arena.allocation()->derived.empty());
+  if (!winograd) return;
+  const uint64_t used = ctx.weights().stats().used_bytes;
+  std::weak_ptr<void> transformed = first;
+  first.reset(), second.reset();
+  EXPECT_FALSE(transformed.expired());
+  w = Tensor();
+  EXPECT_TRUE(transformed.expired());  // freed with the weight
+  // ... and its tensors: the weight's 24 x 16 x 9 values and at least 24 x 16 x 16 transformed ones went back.
+  EXPECT_GE(used - ctx.weights().stats().used_bytes, uint64_t(16 * 24 * 25) * 4);
+}
+
+TEST(Conv2dWinogradWeights, KeptWithModelWeightsAndFreedWithThem) {
+  check_kept_winograd_weights(12);
+  check_kept_winograd_weights(16);
+}
 
 void expect_op_error(const std::function<void()>& f, std::initializer_list<const char*> needles) {
   try {

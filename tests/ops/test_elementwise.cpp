@@ -73,7 +73,12 @@ INSTANTIATE_TEST_SUITE_P(
                                          BinaryCase{{2, 3, 5, 7}, {3, 1, 1}, ops::BinaryOp::kMul},
                                          BinaryCase{{2, 320, 64, 64}, {1, 320, 1, 1}, ops::BinaryOp::kAdd},
                                          BinaryCase{{4096, 320}, {4096, 320}, ops::BinaryOp::kMul},
-                                         BinaryCase{{5, 1}, {1, 6}, ops::BinaryOp::kDiv}),
+                                         BinaryCase{{5, 1}, {1, 6}, ops::BinaryOp::kDiv},
+                                         // one b per row of 8k values (a CPU device's binary_rows_lanes.comp)
+                                         BinaryCase{{2, 320, 8, 8}, {2, 320, 1, 1}, ops::BinaryOp::kAdd},
+                                         BinaryCase{{3, 4, 16}, {3, 4, 1}, ops::BinaryOp::kSub},
+                                         BinaryCase{{6, 16}, {6, 1}, ops::BinaryOp::kMul},
+                                         BinaryCase{{2, 5, 8}, {2, 5, 1}, ops::BinaryOp::kDiv}),
                        ::testing::ValuesIn(precisions())),
     [](const auto& info) {
       return "case" + std::to_string(info.index / precisions().size()) + "_" +

@@ -119,14 +119,21 @@ std::vector<ConvCase> conv_cases() {
       // texel path: x 288 KiB (im2col in 2 channel blocks), out 432 KiB (output channel blocks), pixel chunks;
       // in f32 Winograd: x read in windows of channel planes, out written in windows of output channels
       {"texel3x3", 1, 32, 48, 48, 48, 3, 1, 1, 0, true, true, true},
-      // Winograd (f32): x and out fit, V_r/M_r do not (324 tiles of 32 channels): two tile chunks, the first
-      // ending inside the fourth image
-      {"winograd_chunks", 4, 32, 17, 17, 32, 3, 1, 1, 0, true, true, true},
-      // the same with 4 | Wo (4-wide output rows) and an odd Ho: 336 tiles, chunks of 320 and 16
-      {"winograd_chunks_w4", 4, 32, 13, 24, 32, 3, 1, 1, 0, true, true, true},
-      // the weights (184 KiB) transformed in blocks of output channels
+      // Winograd F(2x2) (f32; F(4x4) needs 32 tiles of 4x4): x and out fit, V_r/M_r do not (80 tiles of 160
+      // channels): chunks of 32, 32 and 16 tiles, the first ending inside the second image
+      {"winograd_chunks", 4, 160, 7, 9, 16, 3, 1, 1, 0, true, true, true},
+      // the same with 4 | Wo (two tiles per output invocation) and an odd Ho: 96 tiles, chunks of 64 and 32
+      {"winograd_chunks_w4", 4, 120, 7, 12, 16, 3, 1, 1, 0, true, true, true},
+      // F(4x4): its V_r and M_r are smaller than x and out (36 values per 16 pixels), so they only take chunks
+      // where x and out go image by image in windows: each image's 100 tiles in chunks of 96 and 4
+      {"winograd4_chunks", 2, 64, 40, 40, 16, 3, 1, 1, 0, true, true, true},
+      // the weights (184 KiB) transformed in blocks of output channels, by F(2x2) and by F(4x4)
       {"winograd_weight_blocks", 1, 64, 12, 12, 80, 3, 1, 1, 0, true, false, true},
-      // two images with only out (and the residual) in windows, then only x: the whole operand keeps its
+      {"winograd4_weight_blocks", 2, 64, 16, 16, 80, 3, 1, 1, 0, true, false, true},
+      // F(2x2) with x (162 KiB), then out (400 KiB), in windows
+      {"winograd_x_windows2", 1, 128, 18, 18, 8, 3, 1, 1, 0, true, true, true},
+      {"winograd_out_windows2", 1, 8, 20, 20, 256, 3, 1, 1, 0, true, true, true},
+      // F(4x4): two images with only out (and the residual) in windows, then only x: the whole operand keeps its
       // absolute image offsets while the other is windowed image by image
       {"winograd_out_windows", 2, 8, 24, 24, 160, 3, 1, 1, 0, true, true, true},
       {"winograd_x_windows", 2, 64, 24, 24, 8, 3, 1, 1, 0, true, true, true},
