@@ -23,15 +23,17 @@ constexpr float kTransformerEps = 1e-6f;  // SpatialTransformer.norm
 constexpr float kLayerNormEps = 1e-5f;
 
 // A 1x1 projection stored either as a conv [C,C,1,1] or a linear [C,C] weight, applied as a conv.
-Tensor as_conv1x1(const Tensor& w) { return w.rank() == 4 ? w : w.reshape({w.dim(0), w.dim(1), 1, 1}); }
+// A 1x1 conv's weight [O, C, 1, 1] (or a linear one [O, C], as some checkpoints store proj_in) as [O, C].
+Tensor as_matrix(const Tensor& w) { return w.rank() == 2 ? w : w.reshape({w.dim(0), w.dim(1)}); }
 
 // attn1 / attn2: to_q, to_k, to_v (no bias), to_out.0 (+ bias), the residual fused into to_out.
+// keys: how many rows of ctx are real (0: all; the text context comes padded to a multiple of 8 rows).
 Tensor cross_attention(vk::Stream& s, const WeightScope& w, const Tensor& x, const Tensor& ctx, int heads,
-                       const Tensor& residual) {
+                       const Tensor& residual, int64_t keys = 0) {
   Tensor q = ops::linear(s, x, w["to_q.weight"], nullptr);    // [B, N, C]
   Tensor k = ops::linear(s, ctx, w["to_k.weight"], nullptr);  // [B, L, C]
   Tensor v = ops::linear(s, ctx, w["to_v.weight"], nullptr);  // [B, L, C]
-  Tensor a = ops::attention(s, q, k, v, heads);               // [B, N, C]
+  Tensor a = ops::attention(s, q, k, v, heads, false, 0.0f, keys);  // [B, N, C]
   return ops::linear(s, a, w["to_out.0.weight"], &w["to_out.0.bias"], &residual);
 }
 }  // namespace
@@ -50,25 +52,26 @@ Tensor UNet::res_block(vk::Stream& s, const WeightScope& w, const Tensor& x, con
 }
 
 // SpatialTransformer: GroupNorm, proj_in, BasicTransformerBlocks on tokens [B, HW, C], proj_out, + x.
-Tensor UNet::spatial_transformer(vk::Stream& s, const WeightScope& w, const Tensor& x, const Tensor& context) const {
+Tensor UNet::spatial_transformer(vk::Stream& s, const WeightScope& w, const Tensor& x, const Tensor& context,
+                                 int64_t keys) const {
   const int64_t b = x.dim(0), c = x.dim(1), hh = x.dim(2), ww = x.dim(3);
   Tensor h = ops::group_norm(s, x, w["norm.weight"], w["norm.bias"], kGroups, kTransformerEps);
-  h = ops::conv2d(s, h, as_conv1x1(w["proj_in.weight"]), &w["proj_in.bias"], {1, 0});  // [B, C, H, W]
-  h = ops::permute(s, h, {0, 2, 3, 1}).reshape({b, hh * ww, c});                         // [B, HW, C]
+  // proj_in (a 1x1 conv) on the tokens: one transpose, where the conv's im2col and a permute back made two.
+  h = ops::permute(s, h, {0, 2, 3, 1}).reshape({b, hh * ww, c});           // [B, HW, C]
+  h = ops::linear(s, h, as_matrix(w["proj_in.weight"]), &w["proj_in.bias"]);  // [B, HW, C]
   const int heads = cfg_.num_heads;
   for (int d = 0; d < cfg_.transformer_depth; ++d) {
     auto blk = w.sub("transformer_blocks." + std::to_string(d));
     Tensor n = ops::layer_norm(s, h, blk["norm1.weight"], blk["norm1.bias"], kLayerNormEps);
     h = cross_attention(s, blk.sub("attn1"), n, n, heads, h);  // self-attention
     n = ops::layer_norm(s, h, blk["norm2.weight"], blk["norm2.bias"], kLayerNormEps);
-    h = cross_attention(s, blk.sub("attn2"), n, context, heads, h);  // cross-attention to the text
+    h = cross_attention(s, blk.sub("attn2"), n, context, heads, h, keys);  // cross-attention to the text
     n = ops::layer_norm(s, h, blk["norm3.weight"], blk["norm3.bias"], kLayerNormEps);
     Tensor f = ops::linear(s, n, blk["ff.net.0.proj.weight"], &blk["ff.net.0.proj.bias"]);  // [B, HW, 8C]
     f = ops::geglu(s, f);                                                                  // [B, HW, 4C]
     h = ops::linear(s, f, blk["ff.net.2.weight"], &blk["ff.net.2.bias"], &h);             // [B, HW, C]
   }
-  h = ops::permute(s, h.reshape({b, hh, ww, c}), {0, 3, 1, 2});                            // [B, C, H, W]
-  return ops::conv2d(s, h, as_conv1x1(w["proj_out.weight"]), &w["proj_out.bias"], {1, 0}, &x);
+  return ops::conv1x1_tokens(s, h, hh, ww, w["proj_out.weight"], &w["proj_out.bias"], &x);  // [B, C, H, W]
 }
 
 ops::FFTPlans& UNet::fft_plans(vk::Stream& s) const {
@@ -105,6 +108,10 @@ Tensor UNet::forward(vk::Stream& s, const Tensor& x, const std::vector<float>& t
 
   Tensor h = x.dtype() == dt ? x : ops::cast(s, x, dt);
   Tensor ctx = context.dtype() == dt ? context : ops::cast(s, context, dt);
+  // The text context padded with zero rows to a multiple of 8 keys (the CPU device's GEMM takes K % 8 == 0): once
+  // here rather than in each of the 16 cross-attentions, whose softmax leaves the padding out.
+  const int64_t keys = ctx.dim(1);
+  if (keys % 8) ctx = ops::pad2d(s, ctx, 0, 8 - keys % 8, 0, 0);
   auto has_attention = [&](int level) {
     return std::find(cfg_.attention_levels.begin(), cfg_.attention_levels.end(), level) != cfg_.attention_levels.end();
   };
@@ -117,7 +124,7 @@ Tensor UNet::forward(vk::Stream& s, const Tensor& x, const std::vector<float>& t
     for (int r = 0; r < cfg_.num_res_blocks; ++r, ++idx) {
       auto blk = root.sub("input_blocks." + std::to_string(idx));
       h = res_block(s, blk.sub("0"), h, emb_silu);
-      if (has_attention(level)) h = spatial_transformer(s, blk.sub("1"), h, ctx);
+      if (has_attention(level)) h = spatial_transformer(s, blk.sub("1"), h, ctx, keys);
       skips.push_back(h);
     }
     if (level + 1 < levels) {  // Downsample: conv3x3 stride 2
@@ -128,7 +135,7 @@ Tensor UNet::forward(vk::Stream& s, const Tensor& x, const std::vector<float>& t
   }
 
   h = res_block(s, root.sub("middle_block.0"), h, emb_silu);
-  h = spatial_transformer(s, root.sub("middle_block.1"), h, ctx);
+  h = spatial_transformer(s, root.sub("middle_block.1"), h, ctx, keys);
   h = res_block(s, root.sub("middle_block.2"), h, emb_silu);
 
   idx = 0;
@@ -141,7 +148,7 @@ Tensor UNet::forward(vk::Stream& s, const Tensor& x, const std::vector<float>& t
       h = ops::concat(s, {h, hsp}, 1);  // [B, C + Cskip, H, W]
       h = res_block(s, blk.sub("0"), h, emb_silu);
       int sub = 1;
-      if (has_attention(level)) h = spatial_transformer(s, blk.sub(std::to_string(sub++)), h, ctx);
+      if (has_attention(level)) h = spatial_transformer(s, blk.sub(std::to_string(sub++)), h, ctx, keys);
       if (level > 0 && r == cfg_.num_res_blocks) {
         // Upsample: nearest to the next skip's size (2x unless a downsample rounded up), conv3x3.
         const Tensor& next = skips.back();

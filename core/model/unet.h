@@ -28,7 +28,9 @@ class UNet {
 
  private:
   Tensor res_block(vk::Stream& s, const WeightScope& w, const Tensor& x, const Tensor& emb_silu) const;
-  Tensor spatial_transformer(vk::Stream& s, const WeightScope& w, const Tensor& x, const Tensor& context) const;
+  // context: [B, L, context_dim] whose first `keys` rows are the text (the rest padding).
+  Tensor spatial_transformer(vk::Stream& s, const WeightScope& w, const Tensor& x, const Tensor& context,
+                             int64_t keys) const;
   ops::FFTPlans& fft_plans(vk::Stream& s) const;
   SD15UNetConfig cfg_;
   Weights w_;

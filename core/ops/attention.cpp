@@ -39,7 +39,7 @@ uint64_t set_attention_score_budget(uint64_t bytes) {
 // Attention as chunked matrix products: for a block of query rows, S = scale * Q K^T, P = softmax(S)
 // (causal when asked), O = P V, on the shared tiled matmul. Computed in f32 whatever the storage.
 Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& v, int heads, bool causal,
-                 float scale) {
+                 float scale, int64_t keys) {
   const std::string what = operands(q, k, v, heads);
   VKD_OP_CHECK(q.defined() && k.defined() && v.defined(), "attention: undefined operand");
   check_same_dtype("attention", {&q, &k, &v});
@@ -52,6 +52,9 @@ Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& 
   const int64_t B = q.dim(0), Lq = q.dim(1), Lk = k.dim(1), HD = q.dim(2), D = HD / heads;
   VKD_OP_CHECK(B > 0 && Lq > 0 && Lk > 0 && D > 0, "attention: empty operand: " + what);
   VKD_OP_CHECK(!(scale < 0.0f) && std::isfinite(scale), "attention: scale must be > 0 (or 0 for 1/sqrt(D)): " + what);
+  VKD_OP_CHECK(keys >= 0 && keys <= Lk, "attention: keys must be 0 (all) to Lk = " + std::to_string(Lk) + ", got " +
+                                            std::to_string(keys) + ": " + what);
+  const int64_t valid = keys ? keys : Lk;
   VKD_OP_CHECK(B * std::max(Lq, Lk) * HD < (int64_t(1) << 32), "attention: tensors too large to index: " + what);
 
   const float sc = scale > 0.0f ? scale : float(1.0 / std::sqrt(double(D)));
@@ -84,7 +87,7 @@ Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& 
     const int64_t n = std::min(rows, Lq - q0);
     Tensor qc = n == Lq ? qh : slice(s, qh, 1, q0, q0 + n);                      // [BH, n, D]
     Tensor scores = matmul(s, qc, kh, /*trans_b=*/true, nullptr, nullptr, sc);    // [BH, n, Lk + kpad]
-    Tensor p = softmax_keys(s, scores, Lk, causal, n, q0);                         // [BH, n, Lk + kpad]
+    Tensor p = softmax_keys(s, scores, valid, causal, n, q0);                      // [BH, n, Lk + kpad]
     if (pv_t) parts.push_back(matmul(s, vt, p, /*trans_b=*/true));        // [BH, D, n]
     else if (nt_pv) parts.push_back(matmul(s, p, vt, /*trans_b=*/true));  // [BH, n, D]
     else parts.push_back(matmul(s, p, vh));                                // [BH, n, D]

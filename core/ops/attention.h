@@ -10,9 +10,11 @@ namespace vkdream::ops {
 // q [B, Lq, H*D], k [B, Lk, H*D], v [B, Lk, H*D] -> out [B, Lq, H*D]; head h uses channels [h*D, (h+1)*D).
 // scale = 1/sqrt(D) unless given (> 0). causal: query i sees keys j <= i (CLIP's mask).
 // f32 or f16 tensors (all the same dtype); arithmetic and accumulation are f32 in every variant.
-// Any head dim D >= 1.
+// Any head dim D >= 1. keys (> 0): only the first `keys` keys count, the others get probability 0 whatever
+// they hold (a text context padded with rows to a multiple of 8, which the CPU device's GEMM needs: padding it
+// once per UNet call spares every cross-attention its own padding).
 Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& v, int heads,
-                 bool causal = false, float scale = 0.0f);
+                 bool causal = false, float scale = 0.0f, int64_t keys = 0);
 
 // The f32 score block's size limit (default 32 MiB; returns the previous value). Tests shrink it to
 // exercise the blocking; a device with little memory may too.

@@ -267,4 +267,43 @@ Tensor conv2d(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor
   return out;
 }
 
+Tensor conv1x1_tokens(vk::Stream& s, const Tensor& x, int64_t H, int64_t W, const Tensor& weight, const Tensor* bias,
+                      const Tensor* residual) {
+  if (bias && !bias->defined()) bias = nullptr;
+  if (residual && !residual->defined()) residual = nullptr;
+  auto fail = [&](const std::string& why) {
+    throw OpError("conv1x1_tokens: " + why + " (x " + (x.defined() ? x.str() : "undefined") + ", " + std::to_string(H) +
+                  "x" + std::to_string(W) + ", weight " + (weight.defined() ? weight.str() : "undefined") + ")");
+  };
+  if (!x.defined() || !weight.defined()) fail("undefined operand");
+  if (x.rank() != 3 || H <= 0 || W <= 0 || x.dim(1) != H * W) fail("x must be [N, H*W, C]");
+  const int64_t N = x.dim(0), P = H * W, C = x.dim(2), O = weight.dim(0);
+  if (!((weight.rank() == 2 || (weight.rank() == 4 && weight.dim(2) == 1 && weight.dim(3) == 1)) && weight.dim(1) == C))
+    fail("weight must be [O, C, 1, 1] or [O, C] with C = " + std::to_string(C));
+  if (bias && bias->shape() != Shape{O}) fail("bias must be [" + std::to_string(O) + "], got " + bias->str());
+  if (residual && residual->shape() != Shape{N, O, H, W}) fail("residual must be the output's shape, got " + residual->str());
+  check_same_dtype("conv1x1_tokens", {&x, &weight, bias, residual});
+  Tensor w2 = weight.reshape({O, C});
+  Tensor out = Tensor::empty(s.ctx(), {N, O, H, W}, x.dtype());
+  if (out.numel() == 0) return out;
+  const auto& caps = s.ctx().caps();
+  const uint64_t es = dtype_size(x.dtype());
+  const uint64_t talign = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
+  const uint64_t salign = std::max<uint64_t>(caps.min_storage_offset_alignment, 4);
+  // Every image's slices start where a texel view (x) and a storage binding (out, residual) may.
+  bool texel = detail::texel_gemm_available(s, x.dtype()) && x.ref().offset % talign == 0 &&
+               (N == 1 || (uint64_t(P * C) * es % talign == 0 && uint64_t(O * P) * es % salign == 0));
+  for (int64_t n = 0; texel && n < N; ++n) {
+    Tensor on = out.slice0(n, 1).reshape({O, P});
+    Tensor rn = residual ? residual->slice0(n, 1).reshape({O, P}) : Tensor();
+    if (!detail::texel_gemm_nt(s, w2, x.slice0(n, 1).reshape({P, C}), bias, true, residual ? &rn : nullptr, 1.0f, on)) {
+      if (n > 0) throw OpError("conv1x1_tokens: texel GEMM refused image " + std::to_string(n) + " after image 0");
+      texel = false;
+    }
+  }
+  if (texel) return out;
+  Tensor xc = permute(s, x.reshape({N, H, W, C}), {0, 3, 1, 2});
+  return conv2d(s, xc, w2.reshape({O, C, 1, 1}), bias, {1, 0}, residual);
+}
+
 }  // namespace vkdream::ops

@@ -29,6 +29,12 @@ bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor
 // [B, M, N] contiguous, in one dispatch (attention's per-head products). False when the path does not apply.
 bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* residual, float alpha,
                            const Tensor& out);
+// out [M, N] = (w [N, K] @ a [M, K]^T)^T (+ bias[n]) (+ residual [M, N]): texel_gemm_nt with the operands swapped
+// and the result transposed back, where that pads the GEMM's 24-row by 32-column blocks less by more than the
+// transposes cost (the UNet's 8x8 and 4x4 levels in a cfg batch: 128 and 32 token rows, 1280 columns). An
+// undefined tensor (nothing recorded) where it does not pay or the path does not apply.
+Tensor texel_gemm_nt_swapped(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* bias,
+                             const Tensor* residual, float alpha);
 // Whether the device can run texel_gemm_nt for this dtype at all (operand checks aside).
 bool texel_gemm_available(vk::Stream& s, DType dtype);
 }  // namespace detail

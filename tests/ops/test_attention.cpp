@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <utility>
 
 #include "ops/attention.h"
 #include "reference/attention_ref.h"
@@ -119,6 +120,39 @@ TEST(AttentionErrors, BadShapesNameOperands) {
   expect_error({2, 8, 64}, {2, 9, 32}, {2, 9, 32}, 1, "[2, 9, 32]");     // channels differ
   expect_error({2, 8, 64}, {2, 9, 64}, {2, 9, 64}, 3, "heads 3");        // not divisible
   expect_error({8, 64}, {9, 64}, {9, 64}, 1, "[8, 64]");                 // rank
+}
+
+// keys: only the first `keys` keys count. The others hold large values that would dominate the softmax and the
+// output if they were used; padded to a multiple of 8 (80 of which 77 count, a text context's padding) and not
+// (21 of which 19 count: the op pads to 24 itself). Keys past Lk are an error.
+TEST(AttentionKeys, KeysPastTheCountAreLeftOut) {
+  for (auto [Lk, keys] : {std::pair<int64_t, int64_t>{80, 77}, {21, 19}}) {
+    TestStream ts(precisions()[0]);
+    const int64_t B = 2, Lq = 13, H = 2, D = 8, hd = H * D;
+    auto qv = random_normal(size_t(B * Lq * hd), 31);
+    auto kv = random_normal(size_t(B * Lk * hd), 32, 30.0f), vv = random_normal(size_t(B * Lk * hd), 33, 30.0f);
+    std::vector<float> kc, vc;  // the counted keys only, [B, keys, hd]
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < keys; ++j)
+        for (int64_t c = 0; c < hd; ++c) {
+          const size_t at = size_t((b * Lk + j) * hd + c);
+          kv[at] /= 30.0f, vv[at] /= 30.0f;
+          kc.push_back(kv[at]), vc.push_back(vv[at]);
+        }
+    Tensor q = from_host(ts.s, {B, Lq, hd}, DType::F32, qv);
+    Tensor k = from_host(ts.s, {B, Lk, hd}, DType::F32, kv), v = from_host(ts.s, {B, Lk, hd}, DType::F32, vv);
+    auto got = to_host(ts.s, ops::attention(ts.s, q, k, v, int(H), false, 0.0f, keys));
+    AttnDims a{B, Lq, keys, H, D, false, 1.0 / std::sqrt(double(D))};
+    std::vector<double> want(got.size());
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t i = 0; i < Lq; ++i) {
+          auto r = attention_ref_row(a, qv, kc, vc, b, i, h);
+          for (int64_t d = 0; d < D; ++d) want[size_t((b * Lq + i) * hd + h * D + d)] = r[size_t(d)];
+        }
+    EXPECT_TRUE(close_nmse(got, want, 1e-11, "attention, " + std::to_string(keys) + " of " + std::to_string(Lk) + " keys"));
+    EXPECT_THROW(ops::attention(ts.s, q, k, v, int(H), false, 0.0f, Lk + 1), std::invalid_argument);
+  }
 }
 
 TEST(AttentionErrors, MixedDtypes) {

@@ -174,6 +174,50 @@ TEST(Conv2dWinogradWeights, KeptWithModelWeightsAndFreedWithThem) {
   check_kept_winograd_weights(16);
 }
 
+void expect_op_error(const std::function<void()>& f, std::initializer_list<const char*> needles);
+
+// conv1x1_tokens against the reference conv of the tokens permuted to NCHW: the texel GEMM per image (C % 8 == 0),
+// and C = 12, which takes the permute + conv2d fallback; with and without bias and residual.
+TEST(Conv1x1Tokens, MatchesTheConvOfThePermutedTokens) {
+  struct Case {
+    int64_t N, H, W, C, O;
+    bool bias, residual;
+  };
+  for (const Case& c : {Case{2, 4, 6, 16, 24, true, true}, Case{1, 3, 5, 12, 7, true, false}, Case{3, 8, 8, 32, 40, false, true}}) {
+    for (const Precision& prec : precisions()) {
+      TestStream ts(prec);
+      const bool f16 = prec.dtype == DType::F16;
+      const int64_t P = c.H * c.W;
+      auto tv = random_normal(size_t(c.N * P * c.C), 51, 1.0f, f16);
+      auto wv = random_normal(size_t(c.O * c.C), 52, 0.1f, f16);
+      auto biasv = random_normal(size_t(c.O), 53, 1.0f, f16);
+      auto resv = random_normal(size_t(c.N * c.O * P), 54, 1.0f, f16);
+      std::vector<float> xv(tv.size());  // NCHW
+      for (int64_t n = 0; n < c.N; ++n)
+        for (int64_t p = 0; p < P; ++p)
+          for (int64_t ch = 0; ch < c.C; ++ch) xv[size_t((n * c.C + ch) * P + p)] = tv[size_t((n * P + p) * c.C + ch)];
+      Tensor t = from_host(ts.s, {c.N, P, c.C}, prec.dtype, tv), w = from_host(ts.s, {c.O, c.C, 1, 1}, prec.dtype, wv);
+      Tensor bias = from_host(ts.s, {c.O}, prec.dtype, biasv), res = from_host(ts.s, {c.N, c.O, c.H, c.W}, prec.dtype, resv);
+      Tensor out = ops::conv1x1_tokens(ts.s, t, c.H, c.W, w, c.bias ? &bias : nullptr, c.residual ? &res : nullptr);
+      ASSERT_EQ(out.shape(), (Shape{c.N, c.O, c.H, c.W}));
+      auto got = to_host(ts.s, out);
+      Conv2dRefArgs r;
+      r.N = c.N, r.C = c.C, r.H = c.H, r.W = c.W, r.O = c.O, r.kh = 1, r.kw = 1, r.stride = 1, r.padding = 0;
+      r.bias = c.bias ? &biasv : nullptr, r.residual = c.residual ? &resv : nullptr;
+      std::vector<int64_t> idx(got.size());
+      std::vector<double> want(got.size());
+      for (size_t i = 0; i < got.size(); ++i) idx[i] = int64_t(i), want[i] = conv2d_ref_at(r, xv, wv, int64_t(i));
+      EXPECT_TRUE(close_nmse_at(got, idx, want, conv_tolerance(prec),
+                                "conv1x1_tokens C=" + std::to_string(c.C) + " " + prec.name));
+    }
+  }
+  TestStream ts(precisions()[0]);
+  Tensor t = Tensor::empty(context(), {2, 12, 8}, DType::F32), w = Tensor::empty(context(), {4, 8, 1, 1}, DType::F32);
+  expect_op_error([&] { ops::conv1x1_tokens(ts.s, t, 3, 5, w, nullptr); }, {"conv1x1_tokens", "[N, H*W, C]"});
+  Tensor w3 = Tensor::empty(context(), {4, 8, 3, 3}, DType::F32);
+  expect_op_error([&] { ops::conv1x1_tokens(ts.s, t, 3, 4, w3, nullptr); }, {"conv1x1_tokens", "[4, 8, 3, 3]"});
+}
+
 void expect_op_error(const std::function<void()>& f, std::initializer_list<const char*> needles) {
   try {
     f();

@@ -140,7 +140,11 @@ INSTANTIATE_TEST_SUITE_P(Shapes, LinearTest,
                                                               LinearCase{{2, 3, 9}, 11, true, true},
                                                               LinearCase{{2, 77, 768}, 320, false, false},
                                                               LinearCase{{1, 1280}, 320, true, false},
-                                                              LinearCase{{1, 256, 320}, 320, true, true}),
+                                                              LinearCase{{1, 256, 320}, 320, true, true},
+                                                              // the UNet's 8x8 and 4x4 tokens in a cfg batch (128 and
+                                                              // 32 rows): the texel GEMM swaps the operands
+                                                              LinearCase{{2, 64, 1280}, 1280, true, true},
+                                                              LinearCase{{2, 16, 640}, 640, true, false}),
                                             ::testing::ValuesIn(precisions())),
                          [](const auto& info) {
                            return "case" + std::to_string(info.index / precisions().size()) + "_" +
