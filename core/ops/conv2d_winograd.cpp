@@ -142,24 +142,32 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
   };
   std::shared_ptr<std::array<Tensor, kMaxR>> kept;
   vk::Allocation& wa = *weight.allocation();
-  if (s.ctx().keep_transformed_weights() && wa.pool == &s.ctx().weights()) {
+  vk::Context& ctx = s.ctx();
+  if (wa.pool == &ctx.weights() && ctx.transformed_weights_budget() > 0) {
     // Weights-pool allocations are written once (loading, LoRA patching) and then only read, so the transform
-    // of one stays valid as long as it lives. Made on a stream of its own and submitted at once: an entry
-    // exists only once its values do (this stream's work may yet be dropped, e.g. by an interrupt).
+    // of one stays valid as long as it lives; it is kept with it while the context's budget allows. Made on a
+    // stream of its own and submitted at once: an entry exists only once its values do (this stream's work may
+    // yet be dropped, e.g. by an interrupt).
     const std::string key = "winograd_f" + std::to_string(tm) + " " + std::to_string(weight.ref().offset) + " " +
                             weight.str();
     std::lock_guard<std::mutex> lock(wa.derived_mu);
-    auto& slot = wa.derived[key];
-    if (!slot) {
-      vk::Stream ws(s.ctx());
-      auto U = transform(ws, &s.ctx().weights());
+    auto it = wa.derived.find(key);
+    if (it != wa.derived.end()) {
+      kept = std::static_pointer_cast<std::array<Tensor, kMaxR>>(it->second);
+    } else if (const uint64_t bytes = uint64_t(R * R * O * C) * es; ctx.reserve_transformed_weights(bytes)) {
+      vk::Stream ws(ctx);
+      auto U = transform(ws, &ctx.weights());
       ws.submit();
-      slot = U;
+      // The reservation goes back with the entry, when the weight's allocation goes.
+      std::shared_ptr<void> entry(new std::array<Tensor, kMaxR>(std::move(*U)), [&ctx, bytes](void* p) {
+        delete static_cast<std::array<Tensor, kMaxR>*>(p);
+        ctx.release_transformed_weights(bytes);
+      });
+      wa.derived[key] = entry;
+      kept = std::static_pointer_cast<std::array<Tensor, kMaxR>>(entry);
     }
-    kept = std::static_pointer_cast<std::array<Tensor, kMaxR>>(slot);
-  } else {
-    kept = transform(s, nullptr);
   }
+  if (!kept) kept = transform(s, nullptr);
   const std::array<Tensor, kMaxR>& U = *kept;
   for (int64_t s0 = 0; s0 < T; s0 += span) {
     // The image of this span: windows of x and out start there (a whole operand keeps absolute image offsets).

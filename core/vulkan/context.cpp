@@ -7,6 +7,8 @@
 #include <cstring>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "vulkan/error.h"
 #include "vulkan/memory.h"
 #include "vulkan/pipeline_cache.h"
@@ -108,8 +110,6 @@ Context::Context(const ContextOptions& options) {
     if (env) selector = env;
   }
   pick_device(selector);
-  const char* wc = std::getenv("VKDREAM_WINOGRAD_CACHE");
-  keep_transformed_weights_ = options.keep_transformed_weights && !(wc && (!std::strcmp(wc, "0") || !std::strcmp(wc, "false")));
   uint64_t max_binding = options.max_binding_bytes;
   if (max_binding == 0) {
     const char* env = std::getenv("VKDREAM_MAX_BINDING_BYTES");
@@ -117,10 +117,28 @@ Context::Context(const ContextOptions& options) {
   }
   if (max_binding > 0) caps_.max_storage_buffer_range = std::min<uint64_t>(caps_.max_storage_buffer_range, max_binding);
   create_device();
+  if (options.transformed_weights_budget >= 0) {
+    transformed_budget_ = uint64_t(options.transformed_weights_budget);
+  } else if (const char* mb = std::getenv("VKDREAM_WINOGRAD_CACHE_MB"); mb && *mb) {
+    transformed_budget_ = std::strtoull(mb, nullptr, 10) << 20;
+  } else {
+    uint64_t memory = caps_.device_local_bytes;
+    if (caps_.type == VK_PHYSICAL_DEVICE_TYPE_CPU)  // lavapipe reports a 2 GiB heap and allocates past it
+      memory = uint64_t(sysconf(_SC_PHYS_PAGES)) * uint64_t(sysconf(_SC_PAGE_SIZE));
+    transformed_budget_ = memory / 2;
+  }
   weights_ = std::make_unique<MemoryPool>(*this, MemoryPool::Kind::kDeviceLocal, "weights");
   activations_ = std::make_unique<MemoryPool>(*this, MemoryPool::Kind::kDeviceLocal, "activations");
   staging_ = std::make_unique<MemoryPool>(*this, MemoryPool::Kind::kHostVisible, "staging");
   pipelines_ = std::make_unique<PipelineCache>(*this);
+}
+
+bool Context::reserve_transformed_weights(uint64_t bytes) {
+  uint64_t used = transformed_used_.load();
+  do {
+    if (used + bytes > transformed_budget_) return false;
+  } while (!transformed_used_.compare_exchange_weak(used, used + bytes));
+  return true;
 }
 
 Context::~Context() {

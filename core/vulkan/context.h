@@ -60,9 +60,11 @@ struct ContextOptions {
   // can make small tensors take the ops' split-over-the-binding paths (and as a workaround for drivers
   // that misreport it). 0: VKDREAM_MAX_BINDING_BYTES when set, else the device's value. Never raises it.
   uint64_t max_binding_bytes = 0;
-  // Keep data derived from model weights next to them (conv2d's Winograd-transformed 3x3 weights: 16/9 of the
-  // conv weights in f32, transformed once instead of at every call). False also when VKDREAM_WINOGRAD_CACHE=0.
-  bool keep_transformed_weights = true;
+  // Bytes of data derived from model weights that may be kept next to them (conv2d's Winograd-transformed 3x3
+  // weights, 16/9 or 4x the conv weights in f32, made once instead of at every call); past it, derived data is
+  // made per call. -1: VKDREAM_WINOGRAD_CACHE_MB (MiB; 0 turns it off) when set, else half the device's memory
+  // (on a CPU device, whose heap size says little: half the machine's RAM).
+  int64_t transformed_weights_budget = -1;
 };
 
 class Context {
@@ -87,7 +89,11 @@ class Context {
   // Validation messages of error severity seen so far (0 unless validation is on).
   uint64_t validation_errors() const { return validation_errors_.load(); }
   bool validation_enabled() const { return validation_enabled_; }
-  bool keep_transformed_weights() const { return keep_transformed_weights_; }
+  // The budget above, and its use: reserve() is false (and reserves nothing) where `bytes` would pass it.
+  uint64_t transformed_weights_budget() const { return transformed_budget_; }
+  bool reserve_transformed_weights(uint64_t bytes);
+  void release_transformed_weights(uint64_t bytes) { transformed_used_ -= bytes; }
+  uint64_t transformed_weights_bytes() const { return transformed_used_; }
   void count_validation_error() { validation_errors_++; }
 
   // Pushes descriptors with vkCmdPushDescriptorSetKHR (VK_KHR_push_descriptor).
@@ -109,7 +115,8 @@ class Context {
   uint32_t queue_family_ = 0;
   DeviceCaps caps_;
   bool validation_enabled_ = false;
-  bool keep_transformed_weights_ = true;
+  uint64_t transformed_budget_ = 0;
+  std::atomic<uint64_t> transformed_used_{0};
   std::atomic<uint64_t> validation_errors_{0};
   std::unique_ptr<MemoryPool> weights_, activations_, staging_;
   std::unique_ptr<PipelineCache> pipelines_;

@@ -119,28 +119,29 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Conv2dTest, ::testing::Combine(::testing::Value
                          });
 
 // Model weights (tensors of the weights pool, written once) keep their Winograd transform: made at the first call,
-// reused by the next (the same tensors), freed with the weight; results match the reference each time. Weights
-// elsewhere (the activation arena) are transformed at every call and keep nothing. 12x12 images take F(2x2, 3x3),
-// 16x16 ones F(4x4, 3x3).
-void check_kept_winograd_weights(int64_t size) {
-  SCOPED_TRACE("images " + std::to_string(size) + "x" + std::to_string(size));
-  TestStream ts(precisions()[0]);
-  auto& ctx = context();
+// reused by the next (the same tensors), freed with the weight, counted against the context's budget while they
+// live; results match the reference each time. Weights elsewhere (the activation arena), or past the budget, are
+// transformed at every call and keep nothing. 12x12 images take F(2x2, 3x3), 16x16 ones F(4x4, 3x3).
+void check_kept_winograd_weights(vk::Context& ctx, int64_t size) {
+  SCOPED_TRACE("images " + std::to_string(size) + "x" + std::to_string(size) + ", budget " +
+               std::to_string(ctx.transformed_weights_budget()));
+  vk::Stream s(ctx);
+  const uint64_t kept_before = ctx.transformed_weights_bytes();
   Conv2dRefArgs r;
   r.N = 2, r.C = 16, r.H = size, r.W = size, r.O = 24, r.kh = 3, r.kw = 3, r.stride = 1, r.padding = 1;
   Shape xs{r.N, r.C, r.H, r.W}, ws{r.O, r.C, 3, 3};
   auto wv = random_normal(size_t(shape_numel(ws)), 42, 0.1f, false);
   Tensor w = Tensor::empty(ctx, ws, DType::F32, &ctx.weights());
-  upload(ts.s, w, wv);
-  ts.s.submit();
-  Tensor w_arena = from_host(ts.s, ws, DType::F32, wv);
+  upload(s, w, wv);
+  s.submit();
+  Tensor w_arena = from_host(s, ws, DType::F32, wv);
   // Winograd applies on the texel-GEMM path (lavapipe); elsewhere nothing is kept.
-  const bool winograd = ops::detail::texel_gemm_available(ts.s, DType::F32) && ctx.caps().storage_texel_r32f &&
-                        ctx.keep_transformed_weights();
+  const bool winograd = ops::detail::texel_gemm_available(s, DType::F32) && ctx.caps().storage_texel_r32f &&
+                        ctx.transformed_weights_budget() >= uint64_t(36 * 24 * 16) * 4;
   auto run = [&](const Tensor& weight, uint64_t seed) {
     auto xv = random_normal(size_t(shape_numel(xs)), seed, 1.0f, false);
-    Tensor x = from_host(ts.s, xs, DType::F32, xv);
-    auto got = to_host(ts.s, ops::conv2d(ts.s, x, weight, nullptr, {1, 1}));
+    Tensor x = from_host(s, xs, DType::F32, xv);
+    auto got = to_host(s, ops::conv2d(s, x, weight, nullptr, {1, 1}));
     auto idx = sample_indices(int64_t(got.size()), 2000, seed);
     std::vector<double> want(idx.size());
     for (size_t i = 0; i < idx.size(); ++i) want[i] = conv2d_ref_at(r, xv, wv, idx[i]);
@@ -158,7 +159,11 @@ void check_kept_winograd_weights(int64_t size) {
   EXPECT_EQ(first, second);  // reused, not made again
   run(w_arena, 3);
   EXPECT_TRUE(w_arena.allocation()->derived.empty());
-  if (!winograd) return;
+  if (!winograd) {
+    EXPECT_EQ(ctx.transformed_weights_bytes(), kept_before);
+    return;
+  }
+  EXPECT_GE(ctx.transformed_weights_bytes() - kept_before, uint64_t(24 * 16 * 16) * 4);
   const uint64_t used = ctx.weights().stats().used_bytes;
   std::weak_ptr<void> transformed = first;
   first.reset(), second.reset();
@@ -167,11 +172,23 @@ void check_kept_winograd_weights(int64_t size) {
   EXPECT_TRUE(transformed.expired());  // freed with the weight
   // ... and its tensors: the weight's 24 x 16 x 9 values and at least 24 x 16 x 16 transformed ones went back.
   EXPECT_GE(used - ctx.weights().stats().used_bytes, uint64_t(16 * 24 * 25) * 4);
+  EXPECT_EQ(ctx.transformed_weights_bytes(), kept_before);  // the budget's share went back too
 }
 
 TEST(Conv2dWinogradWeights, KeptWithModelWeightsAndFreedWithThem) {
-  check_kept_winograd_weights(12);
-  check_kept_winograd_weights(16);
+  check_kept_winograd_weights(context(), 12);
+  check_kept_winograd_weights(context(), 16);
+}
+
+TEST(Conv2dWinogradWeights, NothingKeptPastTheBudget) {
+  vk::ContextOptions opts;
+  opts.transformed_weights_budget = 1000;  // bytes: less than one transform
+  vk::Context small(opts);
+  check_kept_winograd_weights(small, 12);
+  check_kept_winograd_weights(small, 16);
+  opts.transformed_weights_budget = 0;  // off
+  vk::Context off(opts);
+  check_kept_winograd_weights(off, 16);
 }
 
 void expect_op_error(const std::function<void()>& f, std::initializer_list<const char*> needles);
