@@ -47,10 +47,10 @@ struct OutputPC {
 };
 }  // namespace
 
-// The math: with V = B^T d B for every 4x4 input patch d and U = G g G^T for every 3x3 filter g, the 2x2 outputs
-// are A^T (sum_c U[o][c] . V[c]) A, the sum elementwise over the 16 positions of the 4x4 tile: for each position
-// xi a GEMM M_xi [O][tiles] = U_xi [O][C] @ V_xi [tiles][C]^T. The 16 positions are kept as four tensors of
-// four (U_r, V_r, M_r for tile row r) so each fits one binding, and run as four batched texel GEMMs.
+// The math: with V = B^T d B for every R x R input patch d (R = m + 2) and U = G g G^T for every 3x3 filter g, the
+// m x m outputs are A^T (sum_c U[o][c] . V[c]) A, the sum elementwise over the R * R positions of the tile: for
+// each position xi a GEMM M_xi [O][tiles] = U_xi [O][C] @ V_xi [tiles][C]^T. The positions are kept as R tensors
+// of R (U_r, V_r, M_r for tile row r) so each fits one binding, and run as R batched texel GEMMs.
 // Tiles are numbered over (image, tile row, tile column) and processed in chunks that bound the scratch memory.
 bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias, Conv2dParams p,
                      const Tensor* residual, const Tensor& out) {

@@ -1,6 +1,8 @@
-// 3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray, 2015): each 2x2 output
-// tile costs 16 multiplies per (input, output channel) pair instead of 36, 2.25x fewer, as 16 independent
-// GEMMs over the transformed weights and inputs. Used by ops::conv2d on the texel-GEMM path (lavapipe) in f32.
+// 3x3 stride-1 convolution by Winograd's minimal filtering (Lavin & Gray, 2015): F(4x4, 3x3), each 4x4 output tile
+// 36 multiplies per (input, output channel) pair instead of 144 (4x fewer), as 36 independent GEMMs over the
+// transformed weights and inputs, where the images hold at least 32 such tiles (one GEMM column block); otherwise
+// F(2x2, 3x3), 16 multiplies per 2x2 tile instead of 36 (2.25x fewer). Used by ops::conv2d on the texel-GEMM path
+// (lavapipe) in f32. The transformed weights of model weights are kept with them (vk::Context's budget).
 #pragma once
 #include "ops/conv2d.h"
 
