@@ -3,7 +3,7 @@
 //   vkdream-bench ops [--json] [--precision f32|f16|f16a|all] [--filter SUBSTR] [--profile]
 //   vkdream-bench devices
 //   vkdream-bench make-checkpoint [PATH] [--f32]     (see model_bench.h)
-//   vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a]
+//   vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a] [--repeat N] [--profile]
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -27,7 +27,7 @@ int usage() {
                "usage: vkdream-bench ops [--json] [--precision f32|f16|f16a|all] [--filter SUBSTR] [--profile]\n"
                "       vkdream-bench devices\n"
                "       vkdream-bench make-checkpoint [PATH] [--f32]\n"
-               "       vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a]\n"
+               "       vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a] [--repeat N] [--profile]\n"
                "VKDREAM_DEVICE selects the device (index or name).\n");
   return 2;
 }

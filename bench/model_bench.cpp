@@ -43,11 +43,17 @@ double seconds_since(clock_type::time_point t0) {
 
 // Runs `work` (which records and submits) twice: the first creates pipelines and scratch memory; the second
 // is the measurement.
-double time_warm_s(const std::function<void()>& work) {
+// One warm-up run, then `repeat` timed runs: their median (this machine's runs vary by a few percent).
+double time_warm_s(int repeat, const std::function<void()>& work) {
   work();
-  auto t0 = clock_type::now();
-  work();
-  return seconds_since(t0);
+  std::vector<double> t;
+  for (int i = 0; i < repeat; ++i) {
+    auto t0 = clock_type::now();
+    work();
+    t.push_back(seconds_since(t0));
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
 }
 
 double peak_device_bytes(vk::Context& ctx) {
@@ -88,13 +94,16 @@ int run_model_bench(int argc, char** argv) {
   std::string checkpoint = default_checkpoint(argv[0]);
   std::string precision;
   bool profile = false;
+  int repeat = 1;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--profile")) profile = true;
+    else if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--size") && i + 1 < argc) size = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--checkpoint") && i + 1 < argc) checkpoint = argv[++i];
     else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) precision = argv[++i];
     else {
-      std::fprintf(stderr, "usage: vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a] [--profile]\n");
+      std::fprintf(stderr, "usage: vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a] "
+                           "[--repeat N] [--profile]\n");
       return 2;
     }
   }
@@ -127,6 +136,7 @@ int run_model_bench(int argc, char** argv) {
   auto t0 = clock_type::now();
   model::SD15Models m = model::load_sd15_checkpoint(s, checkpoint, prec->dtype);
   std::printf("loaded %s in %.1f s\n", checkpoint.c_str(), seconds_since(t0));
+  if (repeat > 1) std::printf("each stage: the median of %d timed runs after a warm-up run\n", repeat);
   std::printf("%-26s %10s %10s %10s %12s\n", "stage", "s", "GFLOP/s", "of peak", "GFLOP");
   auto row = [&](const char* stage, double secs, double flops) {
     double gflops = flops / secs / 1e9;
@@ -140,7 +150,7 @@ int run_model_bench(int argc, char** argv) {
   ids[0] = ids[77] = 49406;
   Tensor ids_t = from_host_i32(s, {2, 77}, ids);
   Tensor context;
-  double clip_s = time_warm_s([&] {
+  double clip_s = time_warm_s(repeat, [&] {
     context = m.clip->forward(s, ids_t, -1);
     s.submit();
   });
@@ -154,7 +164,7 @@ int run_model_bench(int argc, char** argv) {
   Tensor x = from_host(s, {2, 4, lh, lw}, prec->dtype, noise);
   const float sigma = 14.6146f;
   Tensor eps;
-  double unet_s = time_warm_s([&] {
+  double unet_s = time_warm_s(repeat, [&] {
     eps = model::eps_denoise(s, *m.unet, ms, x, {sigma, sigma}, context);
     s.submit();
   });
@@ -165,7 +175,7 @@ int run_model_bench(int argc, char** argv) {
 
   Tensor latent = x.slice0(0, 1);
   Tensor image;
-  double vae_s = time_warm_s([&] {
+  double vae_s = time_warm_s(repeat, [&] {
     image = m.vae->decode(s, latent);
     s.submit();
   });
