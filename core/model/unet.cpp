@@ -22,7 +22,6 @@ constexpr float kResEps = 1e-5f;        // GroupNorm in ResBlocks and out.0
 constexpr float kTransformerEps = 1e-6f;  // SpatialTransformer.norm
 constexpr float kLayerNormEps = 1e-5f;
 
-// A 1x1 projection stored either as a conv [C,C,1,1] or a linear [C,C] weight, applied as a conv.
 // A 1x1 conv's weight [O, C, 1, 1] (or a linear one [O, C], as some checkpoints store proj_in) as [O, C].
 Tensor as_matrix(const Tensor& w) { return w.rank() == 2 ? w : w.reshape({w.dim(0), w.dim(1)}); }
 

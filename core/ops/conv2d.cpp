@@ -82,6 +82,16 @@ bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Te
     pl4 = &pipeline(s, "conv/im2col_texel", variant_for(s, x.dtype(), false), 2, {256, 1, 1},
                     {uint32_t(kh), uint32_t(kw), uint32_t(p.stride)},
                     {x.dtype() == DType::F32 ? VK_FORMAT_R32_SFLOAT : VK_FORMAT_R16_SFLOAT});
+  // Columns c0 .. c0 + cc of col's rows = pixels p0 .. p0 + pixels of image xn [1, C, H, W] (channels c0 .. c0 + cc).
+  auto im2col = [&](const Tensor& xn, int64_t c0, int64_t cc, int64_t p0, int64_t pixels, const Tensor& col) {
+    Window wx = window(s, xn, c0 * HW, cc * HW);
+    const bool four = pl4 && wx.ref.offset % talign == 0;
+    const uint64_t items = uint64_t(pixels * cc / (four ? 4 : 1));
+    Grid1D g = grid_1d(s, items, 256);
+    Im2colPC pc{uint32_t(cc), uint32_t(H), uint32_t(W), uint32_t(Wo), uint32_t(p.padding), uint32_t(K),
+                uint32_t(items), g.row_stride, uint32_t(p0), uint32_t(pixels), uint32_t(c0), wx.base};
+    s.dispatch(four ? *pl4 : pl, {wx.ref}, {col.ref()}, pc, g.gx, g.gy);
+  };
   // Images of fewer pixels than a GEMM workgroup's 32 columns (the UNet's 4x4 level at 256x256: 16) share its
   // columns: col [N * P, K] holds every image's rows and the GEMM writes each image's block of columns to its
   // plane of out (gemm_texel's image-column epilogue). Half of those columns were idle one image at a time.
@@ -93,16 +103,7 @@ bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Te
       int64_t(caps.max_texel_buffer_elements) / (K / 4) >= O) {
     Tensor col = Tensor::empty(s.ctx(), {NP, K}, x.dtype());
     if (col.ref().offset % talign == 0) {
-      for (int64_t n = 0; n < N; ++n) {
-        Tensor coln = col.slice0(n * P, P);
-        Window wx = window(s, x.slice0(n, 1), 0, C * HW);
-        const bool four = pl4 && wx.ref.offset % talign == 0;
-        const uint64_t items = uint64_t(P * C / (four ? 4 : 1));
-        Grid1D g = grid_1d(s, items, 256);
-        Im2colPC pc{uint32_t(C), uint32_t(H), uint32_t(W), uint32_t(Wo), uint32_t(p.padding), uint32_t(K),
-                    uint32_t(items), g.row_stride, 0, uint32_t(P), 0, wx.base};
-        s.dispatch(four ? *pl4 : pl, {wx.ref}, {coln.ref()}, pc, g.gx, g.gy);
-      }
+      for (int64_t n = 0; n < N; ++n) im2col(x.slice0(n, 1), 0, C, 0, P, col.slice0(n * P, P));
       Tensor of = out.reshape({N * O, P});
       Tensor rf = residual ? residual->reshape({N * O, P}) : Tensor();
       if (!detail::texel_gemm_nt(s, w2, col, bias, true, residual ? &rf : nullptr, 1.0f, of, P, O * P))
@@ -119,21 +120,7 @@ bool conv2d_texel(vk::Stream& s, const Tensor& x, const Tensor& weight, const Te
       Tensor col = Tensor::empty(s.ctx(), {pixels, K}, x.dtype());
       // Check first that the GEMM can take these operands, so nothing is recorded when it cannot.
       if (n == 0 && p0 == 0 && col.ref().offset % talign) return false;
-      for (int64_t c0 = 0; c0 < C; c0 += Cc) {
-        const int64_t cc = std::min(Cc, C - c0);
-        Window wx = window(s, xn, c0 * HW, cc * HW);
-        if (pl4 && wx.ref.offset % talign == 0) {
-          Grid1D g = grid_1d(s, uint64_t(pixels * cc / 4), 256);
-          Im2colPC pc{uint32_t(cc), uint32_t(H), uint32_t(W), uint32_t(Wo), uint32_t(p.padding), uint32_t(K),
-                      uint32_t(pixels * cc / 4), g.row_stride, uint32_t(p0), uint32_t(pixels), uint32_t(c0), wx.base};
-          s.dispatch(*pl4, {wx.ref}, {col.ref()}, pc, g.gx, g.gy);
-          continue;
-        }
-        Grid1D g = grid_1d(s, uint64_t(pixels * cc), 256);
-        Im2colPC pc{uint32_t(cc), uint32_t(H), uint32_t(W), uint32_t(Wo), uint32_t(p.padding), uint32_t(K),
-                    uint32_t(pixels * cc), g.row_stride, uint32_t(p0), uint32_t(pixels), uint32_t(c0), wx.base};
-        s.dispatch(pl, {wx.ref}, {col.ref()}, pc, g.gx, g.gy);
-      }
+      for (int64_t c0 = 0; c0 < C; c0 += Cc) im2col(xn, c0, std::min(Cc, C - c0), p0, pixels, col);
       for (int64_t o0 = 0; o0 < O; o0 += Oc) {
         const int64_t oc = std::min(Oc, O - o0);
         Tensor wc = oc == O ? w2 : w2.slice0(o0, oc);
