@@ -4,6 +4,7 @@
 //   vkdream-bench devices
 //   vkdream-bench make-checkpoint [PATH] [--f32]     (see model_bench.h)
 //   vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a] [--repeat N] [--profile]
+//       [--profile-shapes]
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -28,6 +29,7 @@ int usage() {
                "       vkdream-bench devices\n"
                "       vkdream-bench make-checkpoint [PATH] [--f32]\n"
                "       vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a] [--repeat N] [--profile]\n"
+               "                          [--profile-shapes]\n"
                "VKDREAM_DEVICE selects the device (index or name).\n");
   return 2;
 }

@@ -93,17 +93,18 @@ int run_model_bench(int argc, char** argv) {
   int size = 256;
   std::string checkpoint = default_checkpoint(argv[0]);
   std::string precision;
-  bool profile = false;
+  bool profile = false, shapes = false;
   int repeat = 1;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--profile")) profile = true;
+    else if (!std::strcmp(argv[i], "--profile-shapes")) profile = shapes = true;
     else if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--size") && i + 1 < argc) size = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--checkpoint") && i + 1 < argc) checkpoint = argv[++i];
     else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) precision = argv[++i];
     else {
       std::fprintf(stderr, "usage: vkdream-bench unet [--size N] [--checkpoint PATH] [--precision f32|f16|f16a] "
-                           "[--repeat N] [--profile]\n");
+                           "[--repeat N] [--profile] [--profile-shapes]\n");
       return 2;
     }
   }
@@ -172,6 +173,7 @@ int run_model_bench(int argc, char** argv) {
   std::snprintf(label, sizeof label, "unet cfg step (2x%dx%d)", size, size);
   row(label, unet_s, unet_flops(m.config.unet, 2, lh, lw));
   if (profile) print_profile(s, "unet");
+  if (shapes) print_profile_shapes(s, "unet");
 
   Tensor latent = x.slice0(0, 1);
   Tensor image;
@@ -182,6 +184,7 @@ int run_model_bench(int argc, char** argv) {
   std::snprintf(label, sizeof label, "vae decode (1x%dx%d)", size, size);
   row(label, vae_s, vae_decode_flops(m.config.vae, 1, lh, lw));
   if (profile) print_profile(s, "vae decode");
+  if (shapes) print_profile_shapes(s, "vae decode");
   std::printf("peak device memory: %.2f GB (weights %.2f GB)\n", peak_device_bytes(ctx) / 1e9,
               double(ctx.weights().stats().peak_used_bytes) / 1e9);
   std::printf("outputs finite: text %s, unet %s, vae %s\n", all_finite(s, context) ? "yes" : "NO",

@@ -29,4 +29,26 @@ void print_profile(const vk::Stream& s, const char* stage, size_t max_rows, bool
   for (const auto& t : s.timings()) std::printf("    %-40s %10.2f ms\n", t.label.c_str(), t.ms);
 }
 
+void print_profile_shapes(const vk::Stream& s, const char* stage, size_t max_rows) {
+  std::map<std::string, std::pair<double, int>> by_shape;
+  double total = 0;
+  for (const auto& t : s.timings()) {
+    char key[192];
+    std::snprintf(key, sizeof key, "%-34s %5ux%-5ux%-4u %8u %8u %8u %8u", t.label.c_str(), t.groups[0], t.groups[1],
+                  t.groups[2], t.push[0], t.push[1], t.push[2], t.push[3]);
+    auto& e = by_shape[key];
+    e.first += t.ms;
+    e.second += 1;
+    total += t.ms;
+  }
+  std::vector<std::pair<std::string, std::pair<double, int>>> rows(by_shape.begin(), by_shape.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  std::printf("  %s: GPU time by shader and shape (%.0f ms in %zu dispatches)\n", stage, total, s.timings().size());
+  std::printf("    %-34s %-16s %8s %8s %8s %8s %10s %6s %6s\n", "shader", "groups", "push[0]", "push[1]", "push[2]",
+              "push[3]", "ms", "%", "calls");
+  for (size_t i = 0; i < rows.size() && i < max_rows; ++i)
+    std::printf("    %s %10.1f %5.1f%% %6d\n", rows[i].first.c_str(), rows[i].second.first,
+                100 * rows[i].second.first / std::max(total, 1e-9), rows[i].second.second);
+}
+
 }  // namespace vkdream::bench

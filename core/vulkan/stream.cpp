@@ -1,5 +1,6 @@
 #include "vulkan/stream.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "vulkan/context.h"
@@ -158,7 +159,9 @@ void Stream::dispatch(const Pipeline& p, const std::vector<BufferRef>& inputs,
   vkCmdDispatch(cmd_, gx, gy, gz);
   if (timed) {
     vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, queries_used_++);
-    labels_.push_back(p.label);
+    OpTiming t{p.label, 0, {gx, gy, gz}, {}};
+    if (push_bytes) std::memcpy(t.push, push, std::min<size_t>(push_bytes, sizeof t.push));
+    labels_.push_back(std::move(t));
   }
   dispatches_++;
 }
@@ -230,8 +233,10 @@ void Stream::submit() {
     std::vector<uint64_t> ts(queries_used_);
     VKD_CHECK(vkGetQueryPoolResults(ctx_.device(), queries_, 0, queries_used_, ts.size() * 8, ts.data(), 8,
                                     VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
-    for (uint32_t i = 0; i + 1 < queries_used_; i += 2)
-      timings_.push_back({labels_[i / 2], double(ts[i + 1] - ts[i]) * ctx_.caps().timestamp_period_ns * 1e-6});
+    for (uint32_t i = 0; i + 1 < queries_used_; i += 2) {
+      timings_.push_back(labels_[i / 2]);
+      timings_.back().ms = double(ts[i + 1] - ts[i]) * ctx_.caps().timestamp_period_ns * 1e-6;
+    }
   }
   VKD_CHECK(vkResetCommandBuffer(cmd_, 0));
   dispatches_ = 0;

@@ -32,6 +32,8 @@ struct BufferRef {
 struct OpTiming {
   std::string label;
   double ms = 0;
+  uint32_t groups[3] = {0, 0, 0};  // the dispatch's workgroup counts
+  uint32_t push[4] = {0, 0, 0, 0};  // its first push-constant words (sizes, for most shaders)
 };
 
 class Stream {
@@ -116,7 +118,7 @@ class Stream {
   std::vector<Range> written_, read_;
   std::vector<std::shared_ptr<Allocation>> keep_;  // staging alive until submit completes
   std::vector<PendingDownload> downloads_;
-  std::vector<std::string> labels_;
+  std::vector<OpTiming> labels_;  // each timed dispatch, its time filled in at the wait
   std::vector<OpTiming> timings_;
   // Buffer views for texel-buffer bindings, by (buffer, offset, range, format); destroyed once the
   // submit that used them has completed.

@@ -41,6 +41,12 @@ std::vector<MatmulCase> matmul_cases() {
       {3, 19, 37, 23, false, false, false, true, 0.5f, false},
       {3, 19, 37, 23, true, true, true, false, 1.0f, false},
       {2, 64, 48, 40, false, true, false, false, 0.125f, false},
+      // short N (the texel GEMM splits k over the lanes): 2, 5, 8 and 12 columns, k slices of unequal length
+      {0, 30, 1280, 2, true, true, true, true, 1.0f, false},
+      {0, 24, 40, 5, true, true, true, false, 1.0f, false},
+      {0, 49, 88, 8, true, true, true, true, 0.5f, false},
+      {3, 50, 64, 8, false, true, false, true, 1.0f, false},
+      {0, 100, 72, 12, true, true, false, false, 1.0f, false},
       // SD1.5 shapes: attention projections, cross-attention k/v, attention scores / values, feed-forward
       {0, 77, 768, 320, true, true, false, false, 1.0f, false},
       {8, 256, 40, 77, false, true, false, false, 0.158113883f, false},

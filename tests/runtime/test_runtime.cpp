@@ -184,6 +184,13 @@ TEST(Stream, TimestampsTimeEachDispatch) {
   ASSERT_EQ(s.timings().size(), 2u);
   EXPECT_EQ(s.timings()[0].label, "elementwise/binary[f32]");
   EXPECT_GE(s.timings()[0].ms, 0.0);
+  // ... with its shape: workgroup counts (vkdream-bench --profile-shapes groups by them)
+  for (const auto& t : s.timings()) {
+    EXPECT_GE(t.groups[0], 1u);
+    EXPECT_GE(t.groups[1], 1u);
+    EXPECT_GE(t.groups[2], 1u);
+    EXPECT_GE(uint64_t(t.groups[0]) * t.groups[1] * t.groups[2] * 8, uint64_t(1) << 16 >> 6);
+  }
 }
 
 TEST(Stream, BindingOverTheDeviceLimitIsAnError) {
