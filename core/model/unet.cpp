@@ -29,10 +29,8 @@ Tensor as_matrix(const Tensor& w) { return w.rank() == 2 ? w : w.reshape({w.dim(
 // keys: how many rows of ctx are real (0: all; the text context comes padded to a multiple of 8 rows).
 Tensor cross_attention(vk::Stream& s, const WeightScope& w, const Tensor& x, const Tensor& ctx, int heads,
                        const Tensor& residual, int64_t keys = 0) {
-  Tensor q = ops::linear(s, x, w["to_q.weight"], nullptr);    // [B, N, C]
-  Tensor k = ops::linear(s, ctx, w["to_k.weight"], nullptr);  // [B, L, C]
-  Tensor v = ops::linear(s, ctx, w["to_v.weight"], nullptr);  // [B, L, C]
-  Tensor a = ops::attention(s, q, k, v, heads, false, 0.0f, keys);  // [B, N, C]
+  Tensor a = ops::projected_attention(s, x, ctx, w["to_q.weight"], w["to_k.weight"], w["to_v.weight"], heads,
+                                      keys);  // [B, N, C]
   return ops::linear(s, a, w["to_out.0.weight"], &w["to_out.0.bias"], &residual);
 }
 }  // namespace

@@ -36,32 +36,12 @@ uint64_t set_attention_score_budget(uint64_t bytes) {
   return old;
 }
 
-// Attention as chunked matrix products: for a block of query rows, S = scale * Q K^T, P = softmax(S)
-// (causal when asked), O = P V, on the shared tiled matmul. Computed in f32 whatever the storage.
-Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& v, int heads, bool causal,
-                 float scale, int64_t keys) {
-  const std::string what = operands(q, k, v, heads);
-  VKD_OP_CHECK(q.defined() && k.defined() && v.defined(), "attention: undefined operand");
-  check_same_dtype("attention", {&q, &k, &v});
-  VKD_OP_CHECK(q.dtype() == DType::F32 || q.dtype() == DType::F16, "attention: f32 or f16 tensors only: " + what);
-  VKD_OP_CHECK(q.rank() == 3 && k.rank() == 3 && v.rank() == 3, "attention: q, k, v must be [B, L, H*D]: " + what);
-  VKD_OP_CHECK(k.shape() == v.shape(), "attention: k and v shapes differ: " + what);
-  VKD_OP_CHECK(q.dim(0) == k.dim(0), "attention: batch of q and k differ: " + what);
-  VKD_OP_CHECK(q.dim(2) == k.dim(2), "attention: channels of q and k differ: " + what);
-  VKD_OP_CHECK(heads > 0 && q.dim(2) % heads == 0, "attention: channels not divisible by heads: " + what);
-  const int64_t B = q.dim(0), Lq = q.dim(1), Lk = k.dim(1), HD = q.dim(2), D = HD / heads;
-  VKD_OP_CHECK(B > 0 && Lq > 0 && Lk > 0 && D > 0, "attention: empty operand: " + what);
-  VKD_OP_CHECK(!(scale < 0.0f) && std::isfinite(scale), "attention: scale must be > 0 (or 0 for 1/sqrt(D)): " + what);
-  VKD_OP_CHECK(keys >= 0 && keys <= Lk, "attention: keys must be 0 (all) to Lk = " + std::to_string(Lk) + ", got " +
-                                            std::to_string(keys) + ": " + what);
-  const int64_t valid = keys ? keys : Lk;
-  VKD_OP_CHECK(B * std::max(Lq, Lk) * HD < (int64_t(1) << 32), "attention: tensors too large to index: " + what);
-
-  const float sc = scale > 0.0f ? scale : float(1.0 / std::sqrt(double(D)));
-  const int64_t bh = B * heads;
-  Tensor qh = split_heads(s, q, heads);  // [BH, Lq, D]
-  Tensor kh = split_heads(s, k, heads);  // [BH, Lk, D]
-  Tensor vh = split_heads(s, v, heads);  // [BH, Lk, D]
+namespace {
+// The products after the head split: qh [BH, Lq, D], kh [BH, Lk, D] f32, and vh [BH, Lk, D] f32 or, on the
+// texel-GEMM path, vt = V^T [BH, D, Lk] (made here from vh when not given). Returns [B, Lq, H*D] f32.
+Tensor attention_split(vk::Stream& s, Tensor qh, Tensor kh, const Tensor& vh, Tensor vt, int64_t B, int64_t heads,
+                       bool causal, float sc, int64_t valid) {
+  const int64_t bh = qh.dim(0), Lq = qh.dim(1), D = qh.dim(2), Lk = kh.dim(1), HD = heads * D;
   // P V as an NT product against V^T [BH, D, Lk] on the texel GEMM where the device has it: on lavapipe that path
   // is several times faster than the NN tile GEMM, and the transpose costs one pass over V. Its K (= Lk) must be
   // a multiple of 8, so K and V^T get zero keys up to one (77 text tokens -> 80): the scores of the padding keys
@@ -73,7 +53,7 @@ Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& 
   // per chunk; at 80 keys the pass cost more than the product).
   const bool pv_t = nt_pv && Lk >= 512;
   const int64_t kpad = nt_pv ? (8 - Lk % 8) % 8 : 0;
-  Tensor vt = nt_pv ? permute(s, vh, {0, 2, 1}) : Tensor();
+  if (nt_pv && !vt.defined()) vt = permute(s, vh, {0, 2, 1});
   if (kpad) {
     vt = pad2d(s, vt, 0, 0, 0, kpad);
     kh = pad2d(s, kh, 0, kpad, 0, 0);  // [BH, Lk + kpad, D]
@@ -95,12 +75,69 @@ Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& 
   Tensor o;
   if (pv_t) {
     o = parts.size() == 1 ? parts[0] : concat(s, parts, 2);  // [BH, D, Lq]
-    o = permute(s, o.reshape({B, heads, D, Lq}), {0, 3, 1, 2}).reshape({B, Lq, HD});
-  } else {
-    o = parts.size() == 1 ? parts[0] : concat(s, parts, 1);  // [BH, Lq, D]
-    o = permute(s, o.reshape({B, heads, Lq, D}), {0, 2, 1, 3}).reshape({B, Lq, HD});
+    return permute(s, o.reshape({B, heads, D, Lq}), {0, 3, 1, 2}).reshape({B, Lq, HD});
   }
+  o = parts.size() == 1 ? parts[0] : concat(s, parts, 1);  // [BH, Lq, D]
+  return permute(s, o.reshape({B, heads, Lq, D}), {0, 2, 1, 3}).reshape({B, Lq, HD});
+}
+}  // namespace
+
+// Attention as chunked matrix products: for a block of query rows, S = scale * Q K^T, P = softmax(S)
+// (causal when asked), O = P V, on the shared tiled matmul. Computed in f32 whatever the storage.
+Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& v, int heads, bool causal,
+                 float scale, int64_t keys) {
+  const std::string what = operands(q, k, v, heads);
+  VKD_OP_CHECK(q.defined() && k.defined() && v.defined(), "attention: undefined operand");
+  check_same_dtype("attention", {&q, &k, &v});
+  VKD_OP_CHECK(q.dtype() == DType::F32 || q.dtype() == DType::F16, "attention: f32 or f16 tensors only: " + what);
+  VKD_OP_CHECK(q.rank() == 3 && k.rank() == 3 && v.rank() == 3, "attention: q, k, v must be [B, L, H*D]: " + what);
+  VKD_OP_CHECK(k.shape() == v.shape(), "attention: k and v shapes differ: " + what);
+  VKD_OP_CHECK(q.dim(0) == k.dim(0), "attention: batch of q and k differ: " + what);
+  VKD_OP_CHECK(q.dim(2) == k.dim(2), "attention: channels of q and k differ: " + what);
+  VKD_OP_CHECK(heads > 0 && q.dim(2) % heads == 0, "attention: channels not divisible by heads: " + what);
+  const int64_t B = q.dim(0), Lq = q.dim(1), Lk = k.dim(1), HD = q.dim(2), D = HD / heads;
+  VKD_OP_CHECK(B > 0 && Lq > 0 && Lk > 0 && D > 0, "attention: empty operand: " + what);
+  VKD_OP_CHECK(!(scale < 0.0f) && std::isfinite(scale), "attention: scale must be > 0 (or 0 for 1/sqrt(D)): " + what);
+  VKD_OP_CHECK(keys >= 0 && keys <= Lk, "attention: keys must be 0 (all) to Lk = " + std::to_string(Lk) + ", got " +
+                                            std::to_string(keys) + ": " + what);
+  VKD_OP_CHECK(B * std::max(Lq, Lk) * HD < (int64_t(1) << 32), "attention: tensors too large to index: " + what);
+  const float sc = scale > 0.0f ? scale : float(1.0 / std::sqrt(double(D)));
+  Tensor o = attention_split(s, split_heads(s, q, heads), split_heads(s, k, heads), split_heads(s, v, heads),
+                             Tensor(), B, heads, causal, sc, keys ? keys : Lk);
   return q.dtype() == DType::F32 ? o : cast(s, o, q.dtype());
+}
+
+Tensor projected_attention(vk::Stream& s, const Tensor& x, const Tensor& ctx, const Tensor& wq, const Tensor& wk,
+                           const Tensor& wv, int heads, int64_t keys) {
+  auto unfused = [&] {
+    return attention(s, linear(s, x, wq, nullptr), linear(s, ctx, wk, nullptr), linear(s, ctx, wv, nullptr), heads,
+                     false, 0.0f, keys);
+  };
+  if (!x.defined() || !ctx.defined() || !wq.defined() || !wk.defined() || !wv.defined() || x.rank() != 3 ||
+      ctx.rank() != 3 || wq.rank() != 2 || wk.rank() != 2 || wv.rank() != 2 || heads <= 0)
+    return unfused();  // attention / linear say what is wrong
+  const int64_t B = x.dim(0), Lq = x.dim(1), C = x.dim(2), Lk = ctx.dim(1), Cc = ctx.dim(2), HD = wq.dim(0);
+  const int64_t D = HD / heads;
+  // The split layouts come from the texel GEMM's stores (f32 only); keys already a multiple of 8 (no padding).
+  const bool fits = x.dtype() == DType::F32 && ctx.dtype() == DType::F32 && wq.dtype() == DType::F32 &&
+                    wk.dtype() == DType::F32 && wv.dtype() == DType::F32 && detail::texel_gemm_available(s, DType::F32) &&
+                    ctx.dim(0) == B && B > 0 && Lq > 0 && Lk > 0 && Lk % 8 == 0 && HD % heads == 0 && D > 0 &&
+                    wq.dim(1) == C && wk.dim(0) == HD && wv.dim(0) == HD && wk.dim(1) == Cc && wv.dim(1) == Cc &&
+                    keys >= 0 && keys <= Lk && B * std::max(Lq, Lk) * HD < (int64_t(1) << 32);
+  if (!fits) return unfused();
+  Tensor qh = Tensor::empty(s.ctx(), {B * heads, Lq, D}, DType::F32);
+  Tensor kh = Tensor::empty(s.ctx(), {B * heads, Lk, D}, DType::F32);
+  Tensor vt = Tensor::empty(s.ctx(), {B * heads, D, Lk}, DType::F32);
+  for (int64_t b = 0; b < B; ++b) {
+    // q, k: row t's column h*D + d stored at [h][t][d] of image b's heads (column blocks of D, one per head);
+    // V^T: Wv x^T, whose rows h*D + d already are [h][d][t].
+    Tensor xb = x.slice0(b, 1).reshape({Lq, C}), cb = ctx.slice0(b, 1).reshape({Lk, Cc});
+    const bool ok = detail::texel_gemm_nt(s, xb, wq, nullptr, false, nullptr, 1.0f, qh.slice0(b * heads, heads), D, Lq * D) &&
+                    detail::texel_gemm_nt(s, cb, wk, nullptr, false, nullptr, 1.0f, kh.slice0(b * heads, heads), D, Lk * D) &&
+                    detail::texel_gemm_nt(s, wv, cb, nullptr, false, nullptr, 1.0f, vt.slice0(b * heads, heads).reshape({HD, Lk}));
+    if (!ok) return unfused();  // a refused product recorded nothing; the earlier ones are just redone
+  }
+  return attention_split(s, qh, kh, Tensor(), vt, B, heads, false, float(1.0 / std::sqrt(double(D))), keys ? keys : Lk);
 }
 
 }  // namespace vkdream::ops

@@ -16,6 +16,13 @@ namespace vkdream::ops {
 Tensor attention(vk::Stream& s, const Tensor& q, const Tensor& k, const Tensor& v, int heads,
                  bool causal = false, float scale = 0.0f, int64_t keys = 0);
 
+// A UNet attention block's products: attention(x Wq^T, ctx Wk^T, ctx Wv^T, heads, not causal, 1/sqrt(D), keys)
+// for x [B, Lq, C], ctx [B, Lk, Cc], weights [H*D, C or Cc] (PyTorch's layout, no biases) -> [B, Lq, H*D]. On the
+// texel-GEMM path (lavapipe, f32, Lk % 8 == 0) the projections store q and k with their heads already split and v
+// as V^T, which spares four layout passes per block; elsewhere linear + attention.
+Tensor projected_attention(vk::Stream& s, const Tensor& x, const Tensor& ctx, const Tensor& wq, const Tensor& wk,
+                           const Tensor& wv, int heads, int64_t keys = 0);
+
 // The f32 score block's size limit (default 32 MiB; returns the previous value). Tests shrink it to
 // exercise the blocking; a device with little memory may too.
 uint64_t set_attention_score_budget(uint64_t bytes);

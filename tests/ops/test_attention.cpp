@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "ops/attention.h"
+#include "ops/matmul.h"
 #include "reference/attention_ref.h"
 #include "support/compare.h"
 #include "support/gpu_env.h"
@@ -184,6 +185,38 @@ TEST(AttentionBlocks, BlockedEqualsUnblocked) {
     std::vector<double> want(whole.begin(), whole.end());
     EXPECT_TRUE(close_nmse(blocked, want, 1e-12, causal ? "blocked causal" : "blocked"));
   }
+}
+
+
+// projected_attention = attention(linear(x, Wq), linear(ctx, Wk), linear(ctx, Wv)): on lavapipe the projections
+// store the heads split (and V^T) themselves; self- and cross-attention (80 keys of which 77 count), a long one
+// (520 keys: the transposed P V), and contexts the fused path does not take (77 keys, f16) must all agree.
+TEST(ProjectedAttention, EqualsLinearThenAttention) {
+  struct Case {
+    int64_t B, Lq, Lk, C, Cc, H, D, keys;
+    bool self;
+  };
+  for (const Case& c : {Case{2, 64, 64, 32, 32, 4, 8, 0, true}, Case{2, 16, 80, 32, 48, 2, 16, 77, false},
+                        Case{1, 520, 520, 16, 16, 2, 8, 0, true}, Case{2, 12, 77, 24, 40, 3, 8, 0, false}})
+    for (const Precision& prec : precisions()) {
+      SCOPED_TRACE("B " + std::to_string(c.B) + " Lq " + std::to_string(c.Lq) + " Lk " + std::to_string(c.Lk) +
+                   " heads " + std::to_string(c.H) + " " + prec.name);
+      TestStream ts(prec);
+      const bool f16 = prec.dtype == DType::F16;
+      const int64_t hd = c.H * c.D;
+      Tensor x = from_host(ts.s, {c.B, c.Lq, c.C}, prec.dtype, random_normal(size_t(c.B * c.Lq * c.C), 31, 1.0f, f16));
+      Tensor ctx = c.self ? x : from_host(ts.s, {c.B, c.Lk, c.Cc}, prec.dtype,
+                                          random_normal(size_t(c.B * c.Lk * c.Cc), 32, 1.0f, f16));
+      Tensor wq = from_host(ts.s, {hd, c.C}, prec.dtype, random_normal(size_t(hd * c.C), 33, 0.3f, f16));
+      Tensor wk = from_host(ts.s, {hd, c.Cc}, prec.dtype, random_normal(size_t(hd * c.Cc), 34, 0.3f, f16));
+      Tensor wv = from_host(ts.s, {hd, c.Cc}, prec.dtype, random_normal(size_t(hd * c.Cc), 35, 0.3f, f16));
+      auto got = to_host(ts.s, ops::projected_attention(ts.s, x, ctx, wq, wk, wv, int(c.H), c.keys));
+      Tensor q = ops::linear(ts.s, x, wq, nullptr), k = ops::linear(ts.s, ctx, wk, nullptr);
+      Tensor v = ops::linear(ts.s, ctx, wv, nullptr);
+      auto want = to_host(ts.s, ops::attention(ts.s, q, k, v, int(c.H), false, 0.0f, c.keys));
+      ASSERT_EQ(got.size(), size_t(c.B * c.Lq * hd));
+      EXPECT_TRUE(close_nmse(got, std::vector<double>(want.begin(), want.end()), 1e-12, "projected attention"));
+    }
 }
 
 }  // namespace
