@@ -63,18 +63,28 @@ Tensor attention_split(vk::Stream& s, Tensor qh, Tensor kh, const Tensor& vh, Te
   const uint64_t budget = std::min<uint64_t>(g_score_budget_bytes, s.ctx().caps().max_storage_buffer_range);
   const int64_t rows = std::clamp<int64_t>(int64_t(budget / row_bytes), 1, Lq);
   std::vector<Tensor> parts;
+  // The transposed P V writes each chunk's columns of O^T [BH, D, Lq] in place (no concatenation pass) where the
+  // texel GEMM takes the first, largest chunk (then it takes the others).
+  Tensor ot = pv_t ? Tensor::empty(s.ctx(), {bh, D, Lq}, DType::F32) : Tensor();
+  bool in_place = pv_t;
   for (int64_t q0 = 0; q0 < Lq; q0 += rows) {
     const int64_t n = std::min(rows, Lq - q0);
     Tensor qc = n == Lq ? qh : slice(s, qh, 1, q0, q0 + n);                      // [BH, n, D]
     Tensor scores = matmul(s, qc, kh, /*trans_b=*/true, nullptr, nullptr, sc);    // [BH, n, Lk + kpad]
     Tensor p = softmax_keys(s, scores, valid, causal, n, q0);                      // [BH, n, Lk + kpad]
+    if (in_place) {
+      Tensor cols = ot.reshape({bh * D * Lq}).slice0(q0, bh * D * Lq - q0);  // O^T[:, :, q0:] flat
+      if (detail::texel_gemm_nt_batched(s, vt, p, nullptr, 1.0f, cols, Lq)) continue;
+      VKD_OP_CHECK(q0 == 0, "attention: the texel GEMM refused a query chunk after taking the first");
+      in_place = false;
+    }
     if (pv_t) parts.push_back(matmul(s, vt, p, /*trans_b=*/true));        // [BH, D, n]
     else if (nt_pv) parts.push_back(matmul(s, p, vt, /*trans_b=*/true));  // [BH, n, D]
     else parts.push_back(matmul(s, p, vh));                                // [BH, n, D]
   }
   Tensor o;
   if (pv_t) {
-    o = parts.size() == 1 ? parts[0] : concat(s, parts, 2);  // [BH, D, Lq]
+    o = in_place ? ot : parts.size() == 1 ? parts[0] : concat(s, parts, 2);  // [BH, D, Lq]
     return permute(s, o.reshape({B, heads, D, Lq}), {0, 3, 1, 2}).reshape({B, Lq, HD});
   }
   o = parts.size() == 1 ? parts[0] : concat(s, parts, 1);  // [BH, Lq, D]

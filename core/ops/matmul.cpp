@@ -178,8 +178,10 @@ const vk::Pipeline& texel_pipeline(vk::Stream& s, DType dt, uint32_t wg, uint32_
 }  // namespace
 
 bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* residual, float alpha,
-                           const Tensor& out) {
+                           const Tensor& out, int64_t ldo) {
   const int64_t batch = a.dim(0), M = a.dim(1), K = a.dim(2), N = w.dim(1);
+  if (ldo == 0) ldo = N;
+  if (ldo < N || uint64_t(batch * M * ldo) > UINT32_MAX) return false;
   if (!texel_path(s, a.dtype(), K, a, w)) return false;
   const auto& caps = s.ctx().caps();
   // One dispatch for every batch: each operand in one binding, the grid within the device's limits.
@@ -192,13 +194,15 @@ bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, cons
       uint64_t(batch) > caps.max_workgroup_count[2])
     return false;
   TexelGemmPC pc{uint32_t(M), uint32_t(N), uint32_t(K / 4), alpha};
-  pc.ldo = uint32_t(N);
+  pc.ldo = uint32_t(ldo);
   pc.sa4 = uint32_t(M * K / 4);
   pc.sw4 = uint32_t(N * K / 4);
-  pc.so = uint32_t(M * N);
+  pc.so = uint32_t(M * ldo);
   uint32_t flags = residual ? 2u : 0u;
-  if (N % 4 == 0) flags |= kVec4Rows;
-  flags |= wide_rows_flag(out, residual, N, N, int64_t(pc.so));
+  const uint64_t unit4 = 4 * dtype_size(out.dtype());
+  if (N % 4 == 0 && ldo % 4 == 0 && out.ref().offset % unit4 == 0 && (!residual || residual->ref().offset % unit4 == 0))
+    flags |= kVec4Rows;
+  flags |= wide_rows_flag(out, residual, N, ldo, int64_t(pc.so));
   s.dispatch(texel_pipeline(s, a.dtype(), wg, flags), {a.ref(), w.ref(), a.ref(), residual ? residual->ref() : a.ref()},
              {out.ref()}, pc, uint32_t(gx), uint32_t(gy), uint32_t(batch));
   return true;

@@ -27,8 +27,10 @@ bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor
                    const Tensor* residual, float alpha, const Tensor& out, int64_t ldo = 0, int64_t image_stride = 0);
 // The same for batches: out[z] = alpha * a[z] w[z]^T (+ residual[z]) with a [B, M, K], w [B, N, K], out
 // [B, M, N] contiguous, in one dispatch (attention's per-head products). False when the path does not apply.
+// With ldo (> N), out (and the residual) are flat views whose row m of batch z starts at (z * M + m) * ldo: a
+// block of N columns of [B, M, ldo] (attention's query chunks written in place).
 bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* residual, float alpha,
-                           const Tensor& out);
+                           const Tensor& out, int64_t ldo = 0);
 // out [M, N] = (w [N, K] @ a [M, K]^T)^T (+ bias[n]) (+ residual [M, N]): texel_gemm_nt with the operands swapped
 // and the result transposed back, where that pads the GEMM's 24-row by 32-column blocks less by more than the
 // transposes cost (the UNet's 8x8 and 4x4 levels in a cfg batch: 128 and 32 token rows, 1280 columns). An

@@ -187,6 +187,24 @@ TEST(AttentionBlocks, BlockedEqualsUnblocked) {
   }
 }
 
+// 512+ keys: the transposed P V writes each block's columns of O^T in place; blocks of 100 rows (chunks start
+// 16-byte aligned: 4-wide stores) and of 7 (scalar stores).
+TEST(AttentionBlocks, LongBlocksWrittenInPlaceEqualUnblocked) {
+  TestStream ts(precisions()[0]);
+  const int64_t B = 1, L = 520, H = 2, D = 8;
+  Tensor q = from_host(ts.s, {B, L, H * D}, DType::F32, random_normal(size_t(B * L * H * D), 24));
+  Tensor k = from_host(ts.s, {B, L, H * D}, DType::F32, random_normal(size_t(B * L * H * D), 25));
+  Tensor v = from_host(ts.s, {B, L, H * D}, DType::F32, random_normal(size_t(B * L * H * D), 26));
+  auto whole = to_host(ts.s, ops::attention(ts.s, q, k, v, int(H)));
+  std::vector<double> want(whole.begin(), whole.end());
+  for (int64_t block : {100, 7}) {
+    uint64_t old = ops::set_attention_score_budget(uint64_t(B * H * L * 4) * uint64_t(block));
+    auto blocked = to_host(ts.s, ops::attention(ts.s, q, k, v, int(H)));
+    ops::set_attention_score_budget(old);
+    EXPECT_TRUE(close_nmse(blocked, want, 1e-12, "blocks of " + std::to_string(block) + " rows"));
+  }
+}
+
 
 // projected_attention = attention(linear(x, Wq), linear(ctx, Wk), linear(ctx, Wv)): on lavapipe the projections
 // store the heads split (and V^T) themselves; self- and cross-attention (80 keys of which 77 count), a long one
