@@ -129,10 +129,10 @@ Tensor projected_attention(vk::Stream& s, const Tensor& x, const Tensor& ctx, co
   const int64_t B = x.dim(0), Lq = x.dim(1), C = x.dim(2), Lk = ctx.dim(1), Cc = ctx.dim(2), HD = wq.dim(0);
   const int64_t D = HD / heads;
   // The split layouts come from the texel GEMM's stores (f32 only); keys already a multiple of 8 (no padding).
-  const bool fits = x.dtype() == DType::F32 && ctx.dtype() == DType::F32 && wq.dtype() == DType::F32 &&
-                    wk.dtype() == DType::F32 && wv.dtype() == DType::F32 && detail::texel_gemm_available(s, DType::F32) &&
-                    ctx.dim(0) == B && B > 0 && Lq > 0 && Lk > 0 && Lk % 8 == 0 && HD % heads == 0 && D > 0 &&
-                    wq.dim(1) == C && wk.dim(0) == HD && wv.dim(0) == HD && wk.dim(1) == Cc && wv.dim(1) == Cc &&
+  const bool f32 = x.dtype() == DType::F32 && ctx.dtype() == DType::F32 && wq.dtype() == DType::F32 &&
+                   wk.dtype() == DType::F32 && wv.dtype() == DType::F32;
+  const bool fits = f32 && detail::texel_gemm_available(s, DType::F32) && ctx.dim(0) == B && B > 0 && Lq > 0 &&
+                    Lk > 0 && Lk % 8 == 0 && HD % heads == 0 && D > 0 && wq.dim(1) == C && wk.dim(0) == HD && wv.dim(0) == HD && wk.dim(1) == Cc && wv.dim(1) == Cc &&
                     keys >= 0 && keys <= Lk && B * std::max(Lq, Lk) * HD < (int64_t(1) << 32);
   if (!fits) return unfused();
   Tensor qh = Tensor::empty(s.ctx(), {B * heads, Lq, D}, DType::F32);
@@ -142,12 +142,15 @@ Tensor projected_attention(vk::Stream& s, const Tensor& x, const Tensor& ctx, co
     // q, k: row t's column h*D + d stored at [h][t][d] of image b's heads (column blocks of D, one per head);
     // V^T: Wv x^T, whose rows h*D + d already are [h][d][t].
     Tensor xb = x.slice0(b, 1).reshape({Lq, C}), cb = ctx.slice0(b, 1).reshape({Lk, Cc});
-    const bool ok = detail::texel_gemm_nt(s, xb, wq, nullptr, false, nullptr, 1.0f, qh.slice0(b * heads, heads), D, Lq * D) &&
-                    detail::texel_gemm_nt(s, cb, wk, nullptr, false, nullptr, 1.0f, kh.slice0(b * heads, heads), D, Lk * D) &&
-                    detail::texel_gemm_nt(s, wv, cb, nullptr, false, nullptr, 1.0f, vt.slice0(b * heads, heads).reshape({HD, Lk}));
+    Tensor qb = qh.slice0(b * heads, heads), kb = kh.slice0(b * heads, heads);
+    Tensor vb = vt.slice0(b * heads, heads).reshape({HD, Lk});
+    const bool ok = detail::texel_gemm_nt(s, xb, wq, nullptr, false, nullptr, 1.0f, qb, D, Lq * D) &&
+                    detail::texel_gemm_nt(s, cb, wk, nullptr, false, nullptr, 1.0f, kb, D, Lk * D) &&
+                    detail::texel_gemm_nt(s, wv, cb, nullptr, false, nullptr, 1.0f, vb);
     if (!ok) return unfused();  // a refused product recorded nothing; the earlier ones are just redone
   }
-  return attention_split(s, qh, kh, Tensor(), vt, B, heads, false, float(1.0 / std::sqrt(double(D))), keys ? keys : Lk);
+  const float scale = float(1.0 / std::sqrt(double(D)));
+  return attention_split(s, qh, kh, Tensor(), vt, B, heads, false, scale, keys ? keys : Lk);
 }
 
 }  // namespace vkdream::ops

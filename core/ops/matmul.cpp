@@ -200,8 +200,8 @@ bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, cons
   pc.so = uint32_t(M * ldo);
   uint32_t flags = residual ? 2u : 0u;
   const uint64_t unit4 = 4 * dtype_size(out.dtype());
-  if (N % 4 == 0 && ldo % 4 == 0 && out.ref().offset % unit4 == 0 && (!residual || residual->ref().offset % unit4 == 0))
-    flags |= kVec4Rows;
+  const bool aligned4 = out.ref().offset % unit4 == 0 && (!residual || residual->ref().offset % unit4 == 0);
+  if (N % 4 == 0 && ldo % 4 == 0 && aligned4) flags |= kVec4Rows;
   flags |= wide_rows_flag(out, residual, N, ldo, int64_t(pc.so));
   s.dispatch(texel_pipeline(s, a.dtype(), wg, flags), {a.ref(), w.ref(), a.ref(), residual ? residual->ref() : a.ref()},
              {out.ref()}, pc, uint32_t(gx), uint32_t(gy), uint32_t(batch));
