@@ -64,8 +64,7 @@ Tensor UNet::spatial_transformer(vk::Stream& s, const WeightScope& w, const Tens
     n = ops::layer_norm(s, h, blk["norm2.weight"], blk["norm2.bias"], kLayerNormEps);
     h = cross_attention(s, blk.sub("attn2"), n, context, heads, h, keys);  // cross-attention to the text
     n = ops::layer_norm(s, h, blk["norm3.weight"], blk["norm3.bias"], kLayerNormEps);
-    Tensor f = ops::linear(s, n, blk["ff.net.0.proj.weight"], &blk["ff.net.0.proj.bias"]);  // [B, HW, 8C]
-    f = ops::geglu(s, f);                                                                  // [B, HW, 4C]
+    Tensor f = ops::linear_geglu(s, n, blk["ff.net.0.proj.weight"], &blk["ff.net.0.proj.bias"]);  // [B, HW, 4C]
     h = ops::linear(s, f, blk["ff.net.2.weight"], &blk["ff.net.2.bias"], &h);             // [B, HW, C]
   }
   return ops::conv1x1_tokens(s, h, hh, ww, w["proj_out.weight"], &w["proj_out.bias"], &x);  // [B, C, H, W]

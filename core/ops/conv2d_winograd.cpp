@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "ops/kept_weights.h"
 #include "ops/matmul.h"
 #include "ops/op_util.h"
 
@@ -129,8 +129,8 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
 
   // U_r = G g G^T for every filter: recorded here, or (model weights) transformed once and kept with the weight.
   auto transform = [&](vk::Stream& ws, vk::MemoryPool* pool) {
-    auto U = std::make_shared<std::array<Tensor, kMaxR>>();
-    for (int64_t r = 0; r < R; ++r) (*U)[r] = Tensor::empty(ws.ctx(), {R, O, C}, x.dtype(), pool);
+    auto U = std::make_shared<std::vector<Tensor>>();
+    for (int64_t r = 0; r < R; ++r) U->push_back(Tensor::empty(ws.ctx(), {R, O, C}, x.dtype(), pool));
     for (int64_t o0 = 0; o0 < O; o0 += Ow) {
       const int64_t ow = std::min(Ow, O - o0);
       Window wg = ow == O ? Window{weight.ref(), 0} : window(ws, weight, o0 * 9 * C, ow * 9 * C);
@@ -140,35 +140,10 @@ bool conv2d_winograd(vk::Stream& s, const Tensor& x, const Tensor& weight, const
     }
     return U;
   };
-  std::shared_ptr<std::array<Tensor, kMaxR>> kept;
-  vk::Allocation& wa = *weight.allocation();
-  vk::Context& ctx = s.ctx();
-  if (wa.pool == &ctx.weights() && ctx.transformed_weights_budget() > 0) {
-    // Weights-pool allocations are written once (loading, LoRA patching) and then only read, so the transform
-    // of one stays valid as long as it lives; it is kept with it while the context's budget allows. Made on a
-    // stream of its own and submitted at once: an entry exists only once its values do (this stream's work may
-    // yet be dropped, e.g. by an interrupt).
-    const std::string key = "winograd_f" + std::to_string(tm) + " " + std::to_string(weight.ref().offset) + " " +
-                            weight.str();
-    std::lock_guard<std::mutex> lock(wa.derived_mu);
-    auto it = wa.derived.find(key);
-    if (it != wa.derived.end()) {
-      kept = std::static_pointer_cast<std::array<Tensor, kMaxR>>(it->second);
-    } else if (const uint64_t bytes = uint64_t(R * R * O * C) * es; ctx.reserve_transformed_weights(bytes)) {
-      vk::Stream ws(ctx);
-      auto U = transform(ws, &ctx.weights());
-      ws.submit();
-      // The reservation goes back with the entry, when the weight's allocation goes.
-      std::shared_ptr<void> entry(new std::array<Tensor, kMaxR>(std::move(*U)), [&ctx, bytes](void* p) {
-        delete static_cast<std::array<Tensor, kMaxR>*>(p);
-        ctx.release_transformed_weights(bytes);
-      });
-      wa.derived[key] = entry;
-      kept = std::static_pointer_cast<std::array<Tensor, kMaxR>>(entry);
-    }
-  }
+  std::shared_ptr<std::vector<Tensor>> kept = kept_derived(s.ctx(), weight, "winograd_f" + std::to_string(tm),
+                                                           uint64_t(R * R * O * C) * es, transform);
   if (!kept) kept = transform(s, nullptr);
-  const std::array<Tensor, kMaxR>& U = *kept;
+  const std::vector<Tensor>& U = *kept;
   for (int64_t s0 = 0; s0 < T; s0 += span) {
     // The image of this span: windows of x and out start there (a whole operand keeps absolute image offsets).
     const int64_t n_first = per_image ? s0 / tiles_per_image : 0;

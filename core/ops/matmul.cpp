@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ops/activation.h"
+#include "ops/kept_weights.h"
 #include "ops/layout.h"
 #include "ops/op_util.h"
 
@@ -28,6 +30,7 @@ struct TexelGemmPC {
 constexpr uint32_t kVec4Rows = 8;   // gemm_texel flag: rows of out/residual start at multiples of 4 values
 constexpr uint32_t kWideRows = 16;  // ... and at multiples of 8, N too: stored 8 at a time (wide_store.glsl)
 constexpr uint32_t kImageCols = 32; // columns in blocks of ldo per image, so values apart (texel_gemm_nt)
+constexpr uint32_t kGeglu = 64;     // GEGLU of interleaved column halves (texel_gemm_geglu)
 constexpr uint32_t kTexelWG = 64;   // at most 8 subgroups of 8 (fewer for short M: texel_wg)
 constexpr uint32_t kTexelBM = uint32_t(detail::kTexelGemmRows);  // rows per subgroup (3 per lane)
 constexpr uint32_t kTexelSgN = 32;  // columns per workgroup (every subgroup's: 4 per lane)
@@ -213,16 +216,19 @@ namespace {
 double texel_area(int64_t M, int64_t N) {
   return double((M + kTexelBM - 1) / kTexelBM * kTexelBM) * double((N + kTexelSgN - 1) / kTexelSgN * kTexelSgN);
 }
+
+// Whether texel_gemm_nt_swapped takes an [M, K] x [N, K]^T product: each layout pass (a transpose, `passes` of
+// them) costs about 20 / K of the product per value: 8 bytes at ~5 GB/s against 2K flops at ~25 GFLOP/s on
+// lavapipe. Swap where the smaller padding repays them by 2% more.
+bool swap_pays(int64_t M, int64_t N, int64_t K, int passes) {
+  return texel_area(N, M) * (1.0 + passes * 20.0 / double(K) + 0.02) < texel_area(M, N);
+}
 }  // namespace
 
 Tensor texel_gemm_nt_swapped(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* bias,
                              const Tensor* residual, float alpha) {
   const int64_t M = a.dim(0), K = a.dim(1), N = w.dim(0);
-  // Each layout pass (a transpose) costs about 20 / K of the product per value: 8 bytes at ~5 GB/s against 2K
-  // flops at ~25 GFLOP/s on lavapipe. Swap where the smaller padding repays them by 2% more.
-  const double passes = residual ? 2 : 1;
-  if (!texel_device(s, a.dtype()) || M % 8 || N % 8) return Tensor();
-  if (texel_area(N, M) * (1.0 + passes * 20.0 / double(K) + 0.02) >= texel_area(M, N)) return Tensor();
+  if (!texel_device(s, a.dtype()) || M % 8 || N % 8 || !swap_pays(M, N, K, residual ? 2 : 1)) return Tensor();
   Tensor rt = residual ? permute(s, *residual, {1, 0}) : Tensor();  // [N, M]
   Tensor t = Tensor::empty(s.ctx(), {N, M}, a.dtype());
   if (!texel_gemm_nt(s, w, a, bias, true, residual ? &rt : nullptr, alpha, t)) return Tensor();
@@ -266,6 +272,24 @@ bool texel_gemm_nt(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor
   }
   return true;
 }
+bool texel_gemm_geglu(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* bias, const Tensor& out) {
+  const int64_t M = a.dim(0), K = a.dim(1), N = w.dim(0);
+  if (!texel_path(s, a.dtype(), K, a, w) || N % 8) return false;
+  const auto& caps = s.ctx().caps();
+  const size_t es = dtype_size(a.dtype());
+  if (a.bytes() > caps.max_storage_buffer_range || out.bytes() > caps.max_storage_buffer_range) return false;
+  if (uint64_t(a.numel() / 4) > caps.max_texel_buffer_elements || out.ref().offset % (4 * es)) return false;
+  if (bias && bias->ref().offset % (4 * es)) return false;
+  const uint32_t wg = texel_wg(M);
+  const uint64_t gx = ceil_div(uint64_t(N), kTexelSgN), gy = ceil_div(uint64_t(M), kTexelBM * (wg / 8));
+  if (gx > caps.max_workgroup_count[0] || gy > std::min<uint32_t>(caps.max_workgroup_count[1], 65535)) return false;
+  TexelGemmPC pc{uint32_t(M), uint32_t(N), uint32_t(K / 4), 1.0f};
+  pc.ldo = uint32_t(N / 2);
+  const uint32_t flags = kGeglu | kVec4Rows | (bias ? 1u : 0u);
+  s.dispatch(texel_pipeline(s, a.dtype(), wg, flags), {a.ref(), w.ref(), (bias ? *bias : a).ref(), a.ref()},
+             {out.ref()}, pc, uint32_t(gx), uint32_t(gy), 1);
+  return true;
+}
 }  // namespace detail
 
 Tensor linear(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias, const Tensor* residual) {
@@ -285,6 +309,41 @@ Tensor linear(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor
   }
   Tensor out = matmul(s, x.reshape({rows, K}), weight, true, bias, r2.defined() ? &r2 : nullptr, 1.0f);
   return out.reshape(out_shape);
+}
+
+Tensor linear_geglu(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias) {
+  auto unfused = [&] { return geglu(s, linear(s, x, weight, bias)); };
+  if (bias && !bias->defined()) bias = nullptr;
+  if (!x.defined() || !weight.defined() || x.rank() < 1 || weight.rank() != 2 || x.dim(-1) != weight.dim(1) ||
+      (bias && (bias->rank() != 1 || bias->dim(0) != weight.dim(0))))
+    return unfused();  // linear says what is wrong
+  const int64_t K = x.dim(-1), N = weight.dim(0), F = N / 2, rows = K ? x.numel() / K : 0;
+  // The epilogue pairs lanes (4 value columns, then their 4 gates) and stores 4-wide; an unswapped product only
+  // (the short row counts that swap keep the two passes).
+  const bool f32 = x.dtype() == DType::F32 && weight.dtype() == DType::F32 && (!bias || bias->dtype() == DType::F32);
+  const bool fits = f32 && rows > 0 && N % 8 == 0 && texel_path(s, DType::F32, K, x, weight) &&
+                    !detail::swap_pays(rows, N, K, 1);
+  if (!fits) return unfused();
+  // The rows of weight (and bias) interleaved in blocks of 8: value features 4j..4j+3, then their gates. The
+  // weight's copy is kept with it (the bias, which LoRA may patch alone, is interleaved per call: 2F values).
+  Tensor tmp;  // the permuted rows before their copy into the weights pool: alive until that stream's submit
+  auto interleave = [&](vk::Stream& ws, vk::MemoryPool* pool) {
+    tmp = permute(ws, weight.reshape({2, F / 4, 4, K}), {1, 0, 2, 3});
+    auto made = std::make_shared<std::vector<Tensor>>();
+    made->push_back(Tensor::empty(ws.ctx(), {N, K}, DType::F32, pool));
+    ws.copy(tmp.ref(), made->back().ref(), size_t(tmp.bytes()));
+    return made;
+  };
+  std::shared_ptr<std::vector<Tensor>> kept =
+      detail::kept_derived(s.ctx(), weight, "geglu_rows", uint64_t(weight.bytes()), interleave);
+  const Tensor wi = kept ? (*kept)[0] : permute(s, weight.reshape({2, F / 4, 4, K}), {1, 0, 2, 3}).reshape({N, K});
+  Tensor bi = bias ? permute(s, bias->reshape({2, F / 4, 4}), {1, 0, 2}).reshape({N}) : Tensor();
+  Shape out_shape = x.shape();
+  out_shape.back() = F;
+  Tensor out = Tensor::empty(s.ctx(), out_shape, DType::F32);
+  if (!detail::texel_gemm_geglu(s, x.reshape({rows, K}), wi, bias ? &bi : nullptr, out.reshape({rows, F})))
+    return unfused();
+  return out;
 }
 
 }  // namespace vkdream::ops

@@ -37,6 +37,10 @@ bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, cons
 // undefined tensor (nothing recorded) where it does not pay or the path does not apply.
 Tensor texel_gemm_nt_swapped(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* bias,
                              const Tensor* residual, float alpha);
+// out [M, N/2] = geglu(a [M, K] @ w [N, K]^T (+ bias[n])) where w's rows (and bias) come interleaved in blocks
+// of 8 (4 of the value half, then their 4 gates): gemm_texel's GEGLU epilogue (ops::linear_geglu). False, with
+// nothing recorded, where the path does not apply (rows are not split: out and a within one binding).
+bool texel_gemm_geglu(vk::Stream& s, const Tensor& a, const Tensor& w, const Tensor* bias, const Tensor& out);
 // Whether the device can run texel_gemm_nt for this dtype at all (operand checks aside).
 bool texel_gemm_available(vk::Stream& s, DType dtype);
 }  // namespace detail
@@ -44,5 +48,9 @@ bool texel_gemm_available(vk::Stream& s, DType dtype);
 // torch.nn.Linear: x [..., K], weight [N, K] (PyTorch layout), bias [N] optional, residual [..., N] optional.
 Tensor linear(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias,
               const Tensor* residual = nullptr);
+// geglu(linear(x, weight, bias)): x [..., K], weight [2F, K] -> [..., F] (the UNet's feed-forward projection,
+// diffusers' GEGLU). On the texel-GEMM path (lavapipe, f32) one product whose epilogue takes the GELU, with the
+// weight's rows interleaved once and kept with the model weight; elsewhere the two ops.
+Tensor linear_geglu(vk::Stream& s, const Tensor& x, const Tensor& weight, const Tensor* bias);
 
 }  // namespace vkdream::ops

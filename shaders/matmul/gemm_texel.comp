@@ -27,7 +27,8 @@
 // 8-wide (wide_store.glsl: N, so, ldo % 8 == 0, out/residual bound at multiples of 8 values; halves the store
 // instructions of short-K products such as attention's scores), 32 columns in blocks of ldo per image: column n
 // of row m goes to (n / ldo) * so + m * ldo + n % ldo, so the images of a batch share the 32 columns of a
-// workgroup where one image has fewer (conv2d's 4x4 levels: 16 pixels per image; z is 0, so is the image stride).
+// workgroup where one image has fewer (conv2d's 4x4 levels: 16 pixels per image; z is 0, so is the image stride),
+// 64 GEGLU of interleaved column halves (see the epilogue; with 8 and 1 at most, N % 8 == 0).
 // Dispatch: (ceil(N / 32), ceil(M / (24 * subgroups per workgroup)), batches).
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -36,6 +37,7 @@
 #include "types.glsl"
 #include "wide_store.glsl"
 VKD_LOCAL_SIZE;
+#include "norm_act.glsl"
 
 layout(binding = 0, TEXEL4_FORMAT) uniform readonly imageBuffer A;
 layout(binding = 1, TEXEL4_FORMAT) uniform readonly imageBuffer Wt;
@@ -127,6 +129,29 @@ void main() {
     if ((FLAGS & 8u) != 0u && n0 + 3u < pc.N) bn = vec4(bias4[n0 / 4u]);
     else
       for (uint j = 0u; j < 4u; ++j) bn[j] = n0 + j < pc.N ? float(bias[n0 + j]) : 0.0;
+  }
+  if ((FLAGS & 64u) != 0u) {
+    // GEGLU, y = x[:, :F] * gelu(x[:, F:]), of a product whose columns come interleaved in blocks of 8: 4 of the
+    // first half, then the same 4 of the second (ops::linear_geglu). Lane 2p holds values, lane 2p + 1 their gates;
+    // for each two rows they swap one row's worth, so the even lane finishes the first row and the odd lane the
+    // second (each GELU computed once), each storing 4 of out's N / 2 columns (row stride ldo; FLAGS 8 required).
+    const bool odd = (lane & 1u) != 0u;
+    const uint nh = (n0 - (odd ? 4u : 0u)) / 2u;
+#define GEGLU_PAIR(I, J)                                                                                  \
+    {                                                                                                     \
+      const vec4 v0 = pc.alpha * vec4(c##I##_0, c##I##_1, c##I##_2, c##I##_3) + bn;                      \
+      const vec4 v1 = pc.alpha * vec4(c##J##_0, c##J##_1, c##J##_2, c##J##_3) + bn;                      \
+      const vec4 got = subgroupShuffleXor(odd ? v0 : v1, 1u);                                             \
+      const vec4 a = odd ? got : v0, g = odd ? v1 : got;                                                  \
+      const uint m = m0 + (odd ? J : I);                                                                  \
+      if (m < pc.M && 2u * nh < pc.N)                                                                     \
+        o4[(z * pc.so + m * pc.ldo + nh) / 4u] =                                                          \
+            STORE_VEC4(a * vec4(act_gelu(g.x), act_gelu(g.y), act_gelu(g.z), act_gelu(g.w)));              \
+    }
+    GEGLU_PAIR(0, 1) GEGLU_PAIR(2, 3) GEGLU_PAIR(4, 5) GEGLU_PAIR(6, 7) GEGLU_PAIR(8, 9) GEGLU_PAIR(10, 11)
+    GEGLU_PAIR(12, 13) GEGLU_PAIR(14, 15) GEGLU_PAIR(16, 17) GEGLU_PAIR(18, 19) GEGLU_PAIR(20, 21)
+    GEGLU_PAIR(22, 23)
+    return;
   }
   if ((FLAGS & 16u) != 0u) {
     // 8-wide rows: the lanes of a pair (2p, 2p + 1) own 8 consecutive columns; for each two rows they swap

@@ -5,6 +5,7 @@
 #include <functional>
 #include <sstream>
 
+#include "ops/activation.h"
 #include "ops/matmul.h"
 #include "ops/op_util.h"
 #include "reference/gemm_ref.h"
@@ -185,6 +186,36 @@ TEST(MatmulErrors, BadShapesNameOperands) {
   }
   Tensor w = Tensor::empty(ctx, {3, 6}, DType::F32);
   expect_op_error([&] { ops::linear(ts.s, a, w, nullptr); }, {"linear", "[4, 5]", "[3, 6]"});
+}
+
+
+// linear_geglu = geglu(linear(x, weight, bias)): on lavapipe (f32) one product with the GEGLU epilogue over the
+// weight's interleaved rows, kept with a model weight (weights pool) and made per call otherwise; 12 features (3
+// blocks of 4), no bias, f16 and a short x whose product swaps operands (the two ops) must all agree.
+TEST(LinearGeglu, EqualsGegluOfLinear) {
+  struct Case {
+    Shape x;
+    int64_t N;
+    bool bias, model_weight;
+  };
+  for (const Case& c : {Case{{2, 96, 64}, 256, true, true}, Case{{2, 96, 64}, 256, true, false},
+                        Case{{100, 40}, 24, false, true}, Case{{2, 16, 512}, 64, true, true}})
+    for (const Precision& prec : precisions()) {
+      SCOPED_TRACE(shape_str(c.x) + " N " + std::to_string(c.N) + (c.model_weight ? " model weight " : " ") + prec.name);
+      TestStream ts(prec);
+      const bool f16 = prec.dtype == DType::F16;
+      const int64_t K = c.x.back();
+      Tensor x = from_host(ts.s, c.x, prec.dtype, random_normal(size_t(shape_numel(c.x)), 41, 1.0f, f16));
+      Tensor w = Tensor::empty(context(), {c.N, K}, prec.dtype, c.model_weight ? &context().weights() : nullptr);
+      upload(ts.s, w, random_normal(size_t(c.N * K), 42, 0.2f, f16));
+      Tensor b = from_host(ts.s, {c.N}, prec.dtype, random_normal(size_t(c.N), 43, 1.0f, f16));
+      for (int run = 0; run < 2; ++run) {  // the second with the kept rows
+        auto got = to_host(ts.s, ops::linear_geglu(ts.s, x, w, c.bias ? &b : nullptr));
+        auto want = to_host(ts.s, ops::geglu(ts.s, ops::linear(ts.s, x, w, c.bias ? &b : nullptr)));
+        ASSERT_EQ(got.size(), want.size());
+        EXPECT_TRUE(close_nmse(got, std::vector<double>(want.begin(), want.end()), 1e-12, "linear_geglu"));
+      }
+    }
 }
 
 }  // namespace
