@@ -61,12 +61,14 @@ Tensor attention_split(vk::Stream& s, Tensor qh, Tensor kh, const Tensor& vh, Te
 
   const uint64_t row_bytes = uint64_t(bh) * uint64_t(Lk + kpad) * 4;
   const uint64_t budget = std::min<uint64_t>(g_score_budget_bytes, s.ctx().caps().max_storage_buffer_range);
-  const int64_t rows = std::clamp<int64_t>(int64_t(budget / row_bytes), 1, Lq);
+  int64_t rows = std::clamp<int64_t>(int64_t(budget / row_bytes), 1, Lq);
+  if (rows < Lq && rows >= 8) rows = rows / 8 * 8;  // chunks that start at multiples of 32 bytes
   std::vector<Tensor> parts;
-  // The transposed P V writes each chunk's columns of O^T [BH, D, Lq] in place (no concatenation pass) where the
-  // texel GEMM takes the first, largest chunk (then it takes the others).
-  Tensor ot = pv_t ? Tensor::empty(s.ctx(), {bh, D, Lq}, DType::F32) : Tensor();
-  bool in_place = pv_t;
+  // The transposed P V writes each chunk's columns of O^T [BH, D, Lq] in place (no concatenation pass) where every
+  // chunk starts where a binding may and the texel GEMM takes the first, largest chunk (then it takes the others).
+  const uint64_t salign = std::max<uint64_t>(s.ctx().caps().min_storage_offset_alignment, 4);
+  bool in_place = pv_t && uint64_t(rows) * 4 % salign == 0;
+  Tensor ot = in_place ? Tensor::empty(s.ctx(), {bh, D, Lq}, DType::F32) : Tensor();
   for (int64_t q0 = 0; q0 < Lq; q0 += rows) {
     const int64_t n = std::min(rows, Lq - q0);
     Tensor qc = n == Lq ? qh : slice(s, qh, 1, q0, q0 + n);                      // [BH, n, D]

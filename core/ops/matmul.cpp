@@ -185,6 +185,7 @@ bool texel_gemm_nt_batched(vk::Stream& s, const Tensor& a, const Tensor& w, cons
   const int64_t batch = a.dim(0), M = a.dim(1), K = a.dim(2), N = w.dim(1);
   if (ldo == 0) ldo = N;
   if (ldo < N || uint64_t(batch * M * ldo) > UINT32_MAX) return false;
+  if (out.ref().offset % std::max<uint64_t>(s.ctx().caps().min_storage_offset_alignment, 4)) return false;
   if (!texel_path(s, a.dtype(), K, a, w)) return false;
   const auto& caps = s.ctx().caps();
   // One dispatch for every batch: each operand in one binding, the grid within the device's limits.

@@ -187,8 +187,8 @@ TEST(AttentionBlocks, BlockedEqualsUnblocked) {
   }
 }
 
-// 512+ keys: the transposed P V writes each block's columns of O^T in place; blocks of 100 rows (chunks start
-// 16-byte aligned: 4-wide stores) and of 7 (scalar stores).
+// 512+ keys: the transposed P V writes each block's columns of O^T in place; blocks of 100 rows (taken as 96:
+// chunks that start 32-byte aligned) and of 7 (chunk starts no binding may have: concatenated instead).
 TEST(AttentionBlocks, LongBlocksWrittenInPlaceEqualUnblocked) {
   TestStream ts(precisions()[0]);
   const int64_t B = 1, L = 520, H = 2, D = 8;
