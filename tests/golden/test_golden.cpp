@@ -95,6 +95,7 @@ std::vector<Case> model_cases() {
 
 // The tiny checkpoint, generated once per build tree (tiny-checkpoint.md) and loaded per storage.
 const model::SD15Models& models(const std::string& checkpoint, DType storage) {
+  context();  // the device context first: statics die in reverse order, so it outlives the models below
   static std::mutex mu;
   static std::map<std::pair<std::string, int>, model::SD15Models> cache;
   std::lock_guard<std::mutex> lock(mu);

@@ -21,6 +21,7 @@ inline vk::Stream& model_stream() {
 }
 
 inline const model::SD15Models& tiny_models(DType storage) {
+  model_stream();  // the device context first: statics die in reverse order, so it outlives the models below
   static std::map<DType, model::SD15Models> cache;
   auto it = cache.find(storage);
   if (it != cache.end()) return it->second;

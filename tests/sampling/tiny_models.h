@@ -21,6 +21,7 @@ inline std::string tiny_dir() {
 }
 
 inline const model::SD15Models& tiny_models() {
+  context();  // the device context first: statics die in reverse order, so it outlives the models below
   static std::mutex mu;
   static std::optional<model::SD15Models> m;
   std::lock_guard<std::mutex> lock(mu);
