@@ -327,9 +327,12 @@ Tensor linear_geglu(vk::Stream& s, const Tensor& x, const Tensor& weight, const 
   if (!fits) return unfused();
   // The rows of weight (and bias) interleaved in blocks of 8: value features 4j..4j+3, then their gates. The
   // weight's copy is kept with it (the bias, which LoRA may patch alone, is interleaved per call: 2F values).
+  auto interleaved_rows = [&](vk::Stream& on) {
+    return permute(on, weight.reshape({2, F / 4, 4, K}), {1, 0, 2, 3}).reshape({N, K});
+  };
   Tensor tmp;  // the permuted rows before their copy into the weights pool: alive until that stream's submit
   auto interleave = [&](vk::Stream& ws, vk::MemoryPool* pool) {
-    tmp = permute(ws, weight.reshape({2, F / 4, 4, K}), {1, 0, 2, 3});
+    tmp = interleaved_rows(ws);
     auto made = std::make_shared<std::vector<Tensor>>();
     made->push_back(Tensor::empty(ws.ctx(), {N, K}, DType::F32, pool));
     ws.copy(tmp.ref(), made->back().ref(), size_t(tmp.bytes()));
@@ -337,7 +340,7 @@ Tensor linear_geglu(vk::Stream& s, const Tensor& x, const Tensor& weight, const 
   };
   std::shared_ptr<std::vector<Tensor>> kept =
       detail::kept_derived(s.ctx(), weight, "geglu_rows", uint64_t(weight.bytes()), interleave);
-  const Tensor wi = kept ? (*kept)[0] : permute(s, weight.reshape({2, F / 4, 4, K}), {1, 0, 2, 3}).reshape({N, K});
+  const Tensor wi = kept ? (*kept)[0] : interleaved_rows(s);
   Tensor bi = bias ? permute(s, bias->reshape({2, F / 4, 4}), {1, 0, 2}).reshape({N}) : Tensor();
   Shape out_shape = x.shape();
   out_shape.back() = F;
