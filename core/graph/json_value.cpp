@@ -375,7 +375,8 @@ JsonValue parse_container_or_scalar(od::json_type t, od::value v, int depth, con
       return JsonValue::boolean(b);
     }
     case od::json_type::null: {
-      if (!v.is_null()) fail("invalid JSON literal");
+      bool is_null = false;  // .get(): a result's bool conversion throws simdjson_error on a bad literal
+      if (v.is_null().get(is_null) || !is_null) fail("invalid JSON literal");
       return JsonValue::null();
     }
   }

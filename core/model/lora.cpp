@@ -218,7 +218,9 @@ std::shared_ptr<LoraFile> LoraFile::from_file(std::unique_ptr<SafetensorsFile> f
 
   // comfy/lora.py load_lora: for each module every adapter is tried (the last one found wins), then the
   // full-weight patches, each replacing what came before for its target.
-  for (const auto& [x, target] : sd15_lora_key_map(cfg)) {
+  for (const auto& entry : sd15_lora_key_map(cfg)) {
+    const auto& x = entry.first;  // not a structured binding: lambdas below capture it (clang 14 cannot)
+    const auto& target = entry.second;
     LoraModule base;
     base.key = x;
     base.target = target;

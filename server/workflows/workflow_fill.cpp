@@ -48,7 +48,8 @@ JsonValue replace_placeholders(const JsonValue& v, const JsonValue& values) {
 
 FilledWorkflow fill_workflow(const WorkflowTemplate& tmpl, const JsonValue& input, const DynamicValues& dyn) {
   if (!input.is_object()) throw InputError("input must be an object", "input");
-  for (const auto& [key, _] : input.members()) {
+  for (const auto& member : input.members()) {
+    const std::string& key = member.first;  // not a structured binding: the lambda captures it (clang 14 cannot)
     if (std::none_of(tmpl.fields.begin(), tmpl.fields.end(), [&](const InputField& f) { return f.name == key; })) {
       std::string names;
       for (const InputField& f : tmpl.fields) names += (names.empty() ? "" : ", ") + f.name;

@@ -127,7 +127,8 @@ WorkflowTemplate parse_workflow_template(std::string_view json_text, const std::
   const JsonValue* input = root.find("input");
   if (!input || !input->is_object()) throw TemplateError("\"input\" (the input schema) must be an object");
   for (const auto& [field_name, spec] : input->members()) {
-    if (std::any_of(t.fields.begin(), t.fields.end(), [&](const InputField& f) { return f.name == field_name; }))
+    const std::string& name = field_name;  // lambdas cannot capture a structured binding in clang 14
+    if (std::any_of(t.fields.begin(), t.fields.end(), [&](const InputField& f) { return f.name == name; }))
       throw TemplateError("input." + field_name + " is declared twice");
     t.fields.push_back(parse_field(field_name, spec));
   }

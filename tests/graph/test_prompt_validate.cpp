@@ -48,6 +48,21 @@ TEST(PromptParse, Limits) {
   EXPECT_THROW(parse_prompt("{} x"), PromptError);
 }
 
+// Found by scripts/fuzz (fuzz_prompt_json): a literal that starts like null, true or false but is not one escaped
+// the parser as simdjson's own exception (a 500 on the server) instead of an invalid_prompt error.
+TEST(PromptParse, BadLiteralsAreInvalidPrompts) {
+  for (const char* literal : {"nnnnnnn6", "nul", "nullx", "tru", "truex", "fals", "n", "t", "f"}) {
+    const std::string text = std::string("{\"3\": {\"class_type\": \"KSampler\", \"inputs\": {\"steps\": ") + literal + "}}}";
+    try {
+      parse_prompt(text);
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const PromptError& e) {
+      EXPECT_EQ(e.type(), "invalid_prompt") << literal;
+    }
+  }
+  EXPECT_EQ(parse_prompt("{\"3\": {\"inputs\": {\"a\": null, \"b\": true, \"c\": false}}}").nodes.size(), 1u);
+}
+
 TEST(PyFormat, FloatReprAndStrings) {
   EXPECT_EQ(py_float_repr(1000.0), "1000.0");
   EXPECT_EQ(py_float_repr(-0.1), "-0.1");
