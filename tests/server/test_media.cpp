@@ -301,6 +301,12 @@ TEST(ImageDecode, RejectsGarbageAndTruncation) {
   for (size_t cut : {size_t(10), size_t(40), png.size() / 2, png.size() - 13})
     EXPECT_THROW(decode_image(png.substr(0, cut)), ImageError) << "cut at " << cut;
   EXPECT_THROW(decode_image(std::string("RIFF\x20\0\0\0WEBPVP8 garbage-garbage-garbage", 36)), ImageError);
+  // From scripts/fuzz: a PNG whose only IDAT chunk is empty (stb_image copies it from a null buffer; the fuzz
+  // build's UBSan flagged it) decodes to a clear error.
+  std::string empty_idat = png_header_only(4, 4);
+  empty_idat += std::string("\0\0\0\0IDAT\x35\xaf\x06\x1e", 12);  // length 0, CRC of "IDAT"
+  empty_idat += std::string("\0\0\0\0IEND\xae\x42\x60\x82", 12);
+  EXPECT_THROW(decode_image(empty_idat), ImageError);
 }
 
 TEST(ImageDecode, ConvertsChannels) {
